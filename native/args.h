@@ -1,0 +1,78 @@
+// Reading JS arguments and returning tensors. TypeScript validates arguments with
+// user-facing messages before calling in; these readers are the last line of defence
+// and throw ERR_INVALID_ARGUMENT rather than trusting the caller.
+#pragma once
+#include "pch.h"
+#include "state.h"
+
+namespace flowmatch {
+
+// Dtype codes shared with lib/dtype.ts (same order there).
+at::ScalarType dtypeFromCode(int64_t code);
+int64_t codeFromDtype(at::ScalarType type);
+
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, AddonState& state) : info_(info), state_(state) {}
+
+  Napi::Env env() const { return info_.Env(); }
+  AddonState& state() const { return state_; }
+  size_t size() const { return info_.Length(); }
+  bool isNull(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
+
+  const at::Tensor& tensor(size_t i) const {
+    return state_.tensors.get(number(i), argName(i));
+  }
+  c10::optional<at::Tensor> optTensor(size_t i) const {
+    if (isNull(i)) return c10::nullopt;
+    return tensor(i);
+  }
+  std::vector<at::Tensor> tensors(size_t i) const;
+  double number(size_t i) const {
+    if (i >= info_.Length() || !info_[i].IsNumber()) invalid(i, "a number");
+    return info_[i].As<Napi::Number>().DoubleValue();
+  }
+  int64_t integer(size_t i) const;
+  bool flag(size_t i) const {
+    if (isNull(i)) return false;
+    if (!info_[i].IsBoolean()) invalid(i, "a boolean");
+    return info_[i].As<Napi::Boolean>().Value();
+  }
+  std::string string(size_t i) const {
+    if (i >= info_.Length() || !info_[i].IsString()) invalid(i, "a string");
+    return info_[i].As<Napi::String>().Utf8Value();
+  }
+  std::vector<int64_t> ints(size_t i) const;
+  c10::optional<std::vector<int64_t>> optInts(size_t i) const {
+    if (isNull(i)) return c10::nullopt;
+    return ints(i);
+  }
+  std::vector<double> doubles(size_t i) const;
+  at::ScalarType dtype(size_t i) const { return dtypeFromCode(integer(i)); }
+  c10::optional<at::ScalarType> optDtype(size_t i) const {
+    if (isNull(i)) return c10::nullopt;
+    return dtype(i);
+  }
+  at::Device device(size_t i) const;
+  // JS numbers that are integers become integer scalars, so int tensors stay int
+  // (the closest JS can get to Python's int/float literal distinction).
+  at::Scalar scalar(size_t i) const;
+
+  Napi::Value ret(at::Tensor tensor) const {
+    return Napi::Number::New(info_.Env(), state_.tensors.insert(std::move(tensor)));
+  }
+  Napi::Value retList(const std::vector<at::Tensor>& list) const;
+  Napi::Value retOptional(const at::Tensor& tensor) const {
+    if (!tensor.defined()) return info_.Env().Null();
+    return ret(tensor);
+  }
+
+  [[noreturn]] void invalid(size_t i, const char* expected) const;
+
+ private:
+  const char* argName(size_t i) const;
+  const Napi::CallbackInfo& info_;
+  AddonState& state_;
+};
+
+}  // namespace flowmatch

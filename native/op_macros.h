@@ -1,0 +1,30 @@
+// Shorthand for the op tables: each op is a capture-less lambda reading its arguments
+// through Args and returning a new tensor handle. The trampoline (errors.cpp) supplies
+// error translation, so op bodies are one expression each.
+#pragma once
+#include "args.h"
+
+#define FM_OP(name, ...)                                                                    \
+  define(env, exports, s, name, [](const Napi::CallbackInfo& info, AddonState& st) -> Napi::Value { \
+    Args a(info, st);                                                                        \
+    __VA_ARGS__;                                                                             \
+  })
+
+// In-place ops return nothing: the JS side returns the same Tensor object.
+#define FM_INPLACE(name, ...) FM_OP(name, __VA_ARGS__; return info.Env().Undefined())
+
+namespace flowmatch {
+// A wrapped-number tensor promotes like a Python scalar (int tensor * 2.5 -> float).
+inline at::Tensor wrappedScalar(const at::Scalar& value) {
+  at::Tensor t = at::scalar_to_tensor(value);
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+// Dims argument that may be null (= all dims).
+inline std::vector<int64_t> dimsOrAll(const Args& a, size_t i, const at::Tensor& t) {
+  if (!a.isNull(i)) return a.ints(i);
+  std::vector<int64_t> all(t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) all[d] = d;
+  return all;
+}
+}  // namespace flowmatch

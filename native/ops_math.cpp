@@ -1,0 +1,149 @@
+// Elementwise math, comparisons, reductions and linear algebra.
+#include "op_macros.h"
+
+namespace flowmatch {
+
+#define FM_UNARY_OPS(X)                                                                                 \
+  X(neg) X(abs) X(exp) X(log) X(log1p) X(expm1) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) X(sigmoid)      \
+  X(relu) X(silu) X(sign) X(floor) X(ceil) X(round) X(trunc) X(reciprocal) X(square) X(erf) X(log2)     \
+  X(logical_not) X(isnan) X(isinf) X(isfinite) X(exp2) X(atan) X(asin) X(acos) X(sinh) X(cosh)
+
+#define FM_BINARY_OPS(X)                                                                                \
+  X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(atan2) X(fmod) X(remainder) X(eq) X(ne)    \
+  X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
+
+void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
+#define FM_DEF_UNARY(op) FM_OP(#op, return a.ret(at::op(a.tensor(0))));
+  FM_UNARY_OPS(FM_DEF_UNARY)
+#undef FM_DEF_UNARY
+  // Binary ops in three forms: tensor∘tensor, tensor∘scalar ("_ts") and scalar∘tensor ("_st").
+#define FM_DEF_BINARY(op)                                                                   \
+  FM_OP(#op, return a.ret(at::op(a.tensor(0), a.tensor(1))));                                \
+  FM_OP(#op "_ts", return a.ret(at::op(a.tensor(0), wrappedScalar(a.scalar(1)))));          \
+  FM_OP(#op "_st", return a.ret(at::op(wrappedScalar(a.scalar(0)), a.tensor(1))));
+  FM_BINARY_OPS(FM_DEF_BINARY)
+#undef FM_DEF_BINARY
+
+  // Hot-loop forms: scalar overloads skip the wrapped-number tensor allocation.
+  FM_OP("add_scalar", return a.ret(at::add(a.tensor(0), a.scalar(1))));
+  FM_OP("mul_scalar", return a.ret(at::mul(a.tensor(0), a.scalar(1))));
+  FM_OP("addScaled", return a.ret(at::add(a.tensor(0), a.tensor(1), a.scalar(2))));  // a + alpha*b
+  FM_OP("gelu", return a.ret(at::gelu(a.tensor(0), a.isNull(1) ? "none" : a.string(1))));
+  FM_OP("softplus", return a.ret(at::softplus(a.tensor(0), a.scalar(1), a.scalar(2))));
+  FM_OP("clamp", {
+    c10::optional<at::Scalar> lo, hi;
+    if (!a.isNull(1)) lo = a.scalar(1);
+    if (!a.isNull(2)) hi = a.scalar(2);
+    return a.ret(at::clamp(a.tensor(0), lo, hi));
+  });
+  FM_OP("where", return a.ret(at::where(a.tensor(0), a.tensor(1), a.tensor(2))));
+  FM_OP("lerp", return a.ret(at::lerp(a.tensor(0), a.tensor(1), a.scalar(2))));
+  FM_OP("allclose", return Napi::Boolean::New(info.Env(), at::allclose(a.tensor(0), a.tensor(1), a.number(2), a.number(3))));
+
+  // `out` variants write into an existing tensor (resized if needed) for hot loops.
+  FM_INPLACE("add_out", at::add_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+  FM_INPLACE("sub_out", at::sub_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+  FM_INPLACE("mul_out", at::mul_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+  FM_INPLACE("div_out", at::div_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+  FM_INPLACE("matmul_out", at::matmul_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+
+  // In-place updates (the tensor handle keeps pointing at the same storage).
+  FM_INPLACE("add_", a.tensor(0).add_(a.tensor(1), a.isNull(2) ? at::Scalar(1) : a.scalar(2)));
+  FM_INPLACE("add_scalar_", a.tensor(0).add_(a.scalar(1)));
+  FM_INPLACE("sub_", a.tensor(0).sub_(a.tensor(1)));
+  FM_INPLACE("mul_", a.tensor(0).mul_(a.tensor(1)));
+  FM_INPLACE("mul_scalar_", a.tensor(0).mul_(a.scalar(1)));
+  FM_INPLACE("div_", a.tensor(0).div_(a.tensor(1)));
+  FM_INPLACE("div_scalar_", a.tensor(0).div_(a.scalar(1)));
+  FM_INPLACE("zero_", a.tensor(0).zero_());
+  FM_INPLACE("fill_", a.tensor(0).fill_(a.scalar(1)));
+  FM_INPLACE("copy_", a.tensor(0).copy_(a.tensor(1)));
+  FM_INPLACE("clamp_", {
+    c10::optional<at::Scalar> lo, hi;
+    if (!a.isNull(1)) lo = a.scalar(1);
+    if (!a.isNull(2)) hi = a.scalar(2);
+    a.tensor(0).clamp_(lo, hi);
+  });
+  FM_INPLACE("addcmul_", a.tensor(0).addcmul_(a.tensor(1), a.tensor(2), a.scalar(3)));
+  FM_INPLACE("addcdiv_", a.tensor(0).addcdiv_(a.tensor(1), a.tensor(2), a.scalar(3)));
+  FM_INPLACE("lerp_", a.tensor(0).lerp_(a.tensor(1), a.scalar(2)));
+
+  // Reductions. dims = null reduces over every dimension.
+  FM_OP("sum", {
+    const at::Tensor& t = a.tensor(0);
+    if (a.isNull(1) && !a.flag(2)) return a.ret(at::sum(t, a.optDtype(3)));
+    return a.ret(at::sum(t, dimsOrAll(a, 1, t), a.flag(2), a.optDtype(3)));
+  });
+  FM_OP("mean", {
+    const at::Tensor& t = a.tensor(0);
+    if (a.isNull(1) && !a.flag(2)) return a.ret(at::mean(t));
+    return a.ret(at::mean(t, dimsOrAll(a, 1, t), a.flag(2)));
+  });
+  FM_OP("prod", {
+    const at::Tensor& t = a.tensor(0);
+    if (a.isNull(1)) return a.ret(at::prod(t));
+    return a.ret(at::prod(t, a.integer(1), a.flag(2)));
+  });
+  // var/std(t, dims | null, correction, keepdim)
+  FM_OP("var", {
+    const at::Tensor& t = a.tensor(0);
+    return a.ret(at::var(t, at::OptionalIntArrayRef(dimsOrAll(a, 1, t)), at::Scalar(a.number(2)), a.flag(3)));
+  });
+  FM_OP("std", {
+    const at::Tensor& t = a.tensor(0);
+    return a.ret(at::std(t, at::OptionalIntArrayRef(dimsOrAll(a, 1, t)), at::Scalar(a.number(2)), a.flag(3)));
+  });
+  // max/min(t, dim | null, keepdim): all-reduce returns one tensor, a dim returns [values, indices].
+  FM_OP("max", {
+    if (a.isNull(1)) return a.ret(at::max(a.tensor(0)));
+    auto [values, indices] = at::max(a.tensor(0), a.integer(1), a.flag(2));
+    return a.retList({values, indices});
+  });
+  FM_OP("min", {
+    if (a.isNull(1)) return a.ret(at::min(a.tensor(0)));
+    auto [values, indices] = at::min(a.tensor(0), a.integer(1), a.flag(2));
+    return a.retList({values, indices});
+  });
+  FM_OP("amax", { const at::Tensor& t = a.tensor(0); return a.ret(at::amax(t, dimsOrAll(a, 1, t), a.flag(2))); });
+  FM_OP("amin", { const at::Tensor& t = a.tensor(0); return a.ret(at::amin(t, dimsOrAll(a, 1, t), a.flag(2))); });
+  FM_OP("argmax", {
+    c10::optional<int64_t> dim;
+    if (!a.isNull(1)) dim = a.integer(1);
+    return a.ret(at::argmax(a.tensor(0), dim, a.flag(2)));
+  });
+  FM_OP("argmin", {
+    c10::optional<int64_t> dim;
+    if (!a.isNull(1)) dim = a.integer(1);
+    return a.ret(at::argmin(a.tensor(0), dim, a.flag(2)));
+  });
+  FM_OP("logsumexp", { const at::Tensor& t = a.tensor(0); return a.ret(at::logsumexp(t, dimsOrAll(a, 1, t), a.flag(2))); });
+  // norm(t, ord, dims | null, keepdim): vector norm over the given dims (Infinity allowed).
+  FM_OP("norm", {
+    const at::Tensor& t = a.tensor(0);
+    return a.ret(at::linalg_vector_norm(t, at::Scalar(a.number(1)), at::OptionalIntArrayRef(dimsOrAll(a, 2, t)), a.flag(3)));
+  });
+  FM_OP("cumsum", return a.ret(at::cumsum(a.tensor(0), a.integer(1))));
+  FM_OP("all", return a.ret(at::all(a.tensor(0))));
+  FM_OP("any", return a.ret(at::any(a.tensor(0))));
+
+  // Linear algebra.
+  FM_OP("matmul", return a.ret(at::matmul(a.tensor(0), a.tensor(1))));
+  FM_OP("mm", return a.ret(at::mm(a.tensor(0), a.tensor(1))));
+  FM_OP("bmm", return a.ret(at::bmm(a.tensor(0), a.tensor(1))));
+  FM_OP("outer", return a.ret(at::outer(a.tensor(0), a.tensor(1))));
+  FM_OP("einsum", return a.ret(at::einsum(a.string(0), a.tensors(1))));
+  FM_OP("trace", return a.ret(at::trace(a.tensor(0))));
+  FM_OP("diag", return a.ret(at::diag(a.tensor(0), a.isNull(1) ? 0 : a.integer(1))));
+  FM_OP("eigh", {
+    auto [values, vectors] = at::linalg_eigh(a.tensor(0));
+    return a.retList({values, vectors});
+  });
+  FM_OP("cholesky", return a.ret(at::linalg_cholesky(a.tensor(0))));
+  FM_OP("inverse", return a.ret(at::linalg_inv(a.tensor(0))));
+  FM_OP("slogdet", {
+    auto [sign, logabsdet] = at::linalg_slogdet(a.tensor(0));
+    return a.retList({sign, logabsdet});
+  });
+}
+
+}  // namespace flowmatch

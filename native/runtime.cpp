@@ -1,0 +1,88 @@
+// Runtime services: handle release, memory counters, threads, seeds, devices, versions.
+#include "args.h"
+#include <torch/cuda.h>
+
+namespace flowmatch {
+
+namespace {
+
+Napi::Value setErrorFactory(const Napi::CallbackInfo& info, AddonState& s) {
+  if (!info[0].IsFunction()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "expected a function");
+  s.makeError = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value release(const Napi::CallbackInfo& info, AddonState& s) {
+  return Napi::Boolean::New(info.Env(), s.tensors.release(info[0].As<Napi::Number>().DoubleValue()));
+}
+
+Napi::Value releaseMany(const Napi::CallbackInfo& info, AddonState& s) {
+  Napi::Array handles = info[0].As<Napi::Array>();
+  uint32_t n = handles.Length();
+  for (uint32_t k = 0; k < n; ++k) s.tensors.release(handles.Get(k).As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+Napi::Value memory(const Napi::CallbackInfo& info, AddonState& s) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  for (int d = 0; d < TensorTable::kMaxDevices; ++d) {
+    if (d > 0 && s.tensors.liveCount(d) == 0) continue;
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("tensors", Napi::Number::New(env, static_cast<double>(s.tensors.liveCount(d))));
+    entry.Set("bytes", Napi::Number::New(env, static_cast<double>(s.tensors.liveBytes(d))));
+    out.Set(d == 0 ? std::string("cpu") : "cuda:" + std::to_string(d - 1), entry);
+  }
+  return out;
+}
+
+Napi::Value setNumThreads(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  at::set_num_threads(static_cast<int>(a.integer(0)));
+  return info.Env().Undefined();
+}
+
+Napi::Value getNumThreads(const Napi::CallbackInfo& info, AddonState&) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value manualSeed(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  torch::manual_seed(static_cast<uint64_t>(a.integer(0)));
+  return info.Env().Undefined();
+}
+
+Napi::Value cudaIsAvailable(const Napi::CallbackInfo& info, AddonState&) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
+}
+
+Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info, AddonState&) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+Napi::Value buildInfo(const Napi::CallbackInfo& info, AddonState&) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("torchVersion", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH));
+  out.Set("cudaCompiled", Napi::Boolean::New(env, at::hasCUDA()));
+  out.Set("cxx11abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
+  out.Set("parallelInfo", at::get_parallel_info());
+  return out;
+}
+
+}  // namespace
+
+void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& s) {
+  define(env, exports, s, "setErrorFactory", setErrorFactory);
+  define(env, exports, s, "release", release);
+  define(env, exports, s, "releaseMany", releaseMany);
+  define(env, exports, s, "memory", memory);
+  define(env, exports, s, "setNumThreads", setNumThreads);
+  define(env, exports, s, "getNumThreads", getNumThreads);
+  define(env, exports, s, "manualSeed", manualSeed);
+  define(env, exports, s, "cudaIsAvailable", cudaIsAvailable);
+  define(env, exports, s, "cudaDeviceCount", cudaDeviceCount);
+  define(env, exports, s, "buildInfo", buildInfo);
+}
+
+}  // namespace flowmatch
