@@ -1,0 +1,78 @@
+/**
+ * Argument checks with messages in one form: "Expected <what> for <name> but received <value>".
+ */
+import { ArgumentError } from './errors';
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, 6).map(describe).join(', ');
+    return `[${shown}${value.length > 6 ? ', …' : ''}]`;
+  }
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return String(value);
+}
+
+export function fail(what: string, name: string, value: unknown, code?: string): never {
+  throw new ArgumentError(`Expected ${what} for ${name} but received ${describe(value)}`, code);
+}
+
+export function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+export function checkInt(value: unknown, name: string, min = -Infinity, max = Infinity): number {
+  if (!isInt(value) || value < min || value > max) {
+    const range = min > -Infinity ? (max < Infinity ? ` in [${min}, ${max}]` : ` ≥ ${min}`) : '';
+    fail(`an integer${range}`, name, value);
+  }
+  return value;
+}
+
+export function checkNumber(value: unknown, name: string, opts: { finite?: boolean; positive?: boolean } = {}): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || (opts.finite && !Number.isFinite(value)) || (opts.positive && !(value > 0))) {
+    fail(`a ${opts.positive ? 'positive ' : ''}${opts.finite ? 'finite ' : ''}number`, name, value);
+  }
+  return value;
+}
+
+export function checkBool(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') fail('a boolean', name, value);
+  return value;
+}
+
+/** A shape: an array of non-negative finite integers (a single integer is a 1-D shape). */
+export function checkShape(value: unknown, name = 'shape'): number[] {
+  const shape = typeof value === 'number' ? [value] : value;
+  if (!Array.isArray(shape) || !shape.every((d) => isInt(d) && d >= 0)) {
+    fail('a shape (an array of non-negative integers)', name, value, 'ERR_INVALID_SHAPE');
+  }
+  return shape as number[];
+}
+
+/** One dim or a list of dims (each an integer; libtorch checks the range against ndim). */
+export function checkDims(value: unknown, name = 'dim'): number[] {
+  const dims = typeof value === 'number' ? [value] : value;
+  if (!Array.isArray(dims) || !dims.every(isInt)) fail('an integer or an array of integers', name, value);
+  return dims as number[];
+}
+
+export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, name, value);
+  }
+  return value as T;
+}
+
+export function checkFunction(value: unknown, name: string): void {
+  if (typeof value !== 'function') fail('a function', name, value);
+}
