@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerShape(env, exports, *state);
   registerNN(env, exports, *state);
   registerAutograd(env, exports, *state);
+  registerKernels(env, exports, *state);
   return exports;
 }
 

@@ -34,6 +34,7 @@ void registerShape(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerNN(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerCreation(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerAutograd(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerKernels(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& state);
 
 }  // namespace flowmatch

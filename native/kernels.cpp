@@ -1,0 +1,62 @@
+// Fused kernels for solver inner loops: one native call per Runge–Kutta stage instead of
+// one per term, and error norms that come back as a plain number.
+#include "op_macros.h"
+
+namespace flowmatch {
+
+namespace {
+
+// base + Σ coeffs[i]·terms[i], skipping zero coefficients (Butcher tableaux are sparse).
+at::Tensor combine(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<double>& coeffs) {
+  if (terms.size() != coeffs.size()) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", "linearCombination: " + std::to_string(terms.size()) + " tensors but " + std::to_string(coeffs.size()) + " coefficients");
+  }
+  at::Tensor out;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (coeffs[i] == 0.0) continue;
+    if (!out.defined()) {
+      out = base.has_value() ? at::add(*base, terms[i], coeffs[i]) : at::mul(terms[i], coeffs[i]);
+    } else if (out.requires_grad() || terms[i].requires_grad()) {
+      out = at::add(out, terms[i], coeffs[i]);  // out-of-place keeps autograd history intact
+    } else {
+      out.add_(terms[i], coeffs[i]);
+    }
+  }
+  if (!out.defined()) {
+    if (base.has_value()) return base->clone();
+    if (terms.empty()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "linearCombination needs a base or at least one term");
+    return at::zeros_like(terms[0]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
+  // linearCombination(base | null, terms[], coeffs[]) -> base + Σ cᵢ·tᵢ
+  FM_OP("linearCombination", return a.ret(combine(a.optTensor(0), a.tensors(1), a.doubles(2))));
+  // errorRatio(err, y0, y1, rtol, atol) -> RMS(err / (atol + rtol·max(|y0|, |y1|))) as a number:
+  // the step-size controller's norm (torchdiffeq's mixed tolerance with RMS norm).
+  FM_OP("errorRatio", {
+    at::NoGradGuard noGrad;
+    const at::Tensor& err = a.tensor(0);
+    at::Tensor tol = at::maximum(a.tensor(1).abs(), a.tensor(2).abs()).mul_(a.number(3)).add_(a.number(4));
+    at::Tensor ratio = err / tol;
+    double rms = ratio.numel() == 0 ? 0.0 : ratio.abs().pow(2).mean().sqrt().item<double>();
+    return Napi::Number::New(info.Env(), rms);
+  });
+  // rmsNorm(t) -> sqrt(mean(t²)) as a number.
+  FM_OP("rmsNorm", {
+    at::NoGradGuard noGrad;
+    const at::Tensor& t = a.tensor(0);
+    double rms = t.numel() == 0 ? 0.0 : t.abs().pow(2).mean().sqrt().item<double>();
+    return Napi::Number::New(info.Env(), rms);
+  });
+  // allFinite(t) -> boolean, for NaN/Inf checks between solver steps.
+  FM_OP("allFinite", {
+    at::NoGradGuard noGrad;
+    return Napi::Boolean::New(info.Env(), at::isfinite(a.tensor(0)).all().item<bool>());
+  });
+}
+
+}  // namespace flowmatch
