@@ -56,8 +56,9 @@ function inspectNested(data: unknown): { shape: number[]; flat: (number | boolea
 
 /**
  * A tensor from a number, a boolean, nested arrays or a TypedArray.
- * Without a dtype: booleans → bool; integer-valued numbers → int64 (JS cannot tell 1 from
- * 1.0, so they follow Python's int); other numbers → float32; a TypedArray keeps its type.
+ * Without a dtype: booleans → bool; numbers → float32 (PyTorch's default dtype: JS cannot
+ * tell 1 from 1.0, so there is no Python-int inference — ask for 'int64' or pass an
+ * Int32Array / BigInt64Array for integers); a TypedArray keeps its element type.
  */
 export function tensor(data: NestedArray | ArrayBufferView, options?: TensorOptions & { shape?: number[] }): Tensor {
   const o = opts(options);
@@ -75,7 +76,6 @@ export function tensor(data: NestedArray | ArrayBufferView, options?: TensorOpti
   const allBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
   const anyBool = flat.some((v) => typeof v === 'boolean');
   if (anyBool && !allBool) fail('numbers or booleans, not a mix', 'data', data);
-  const allInt = !allBool && flat.every((v) => Number.isInteger(v));
   const shape = options?.shape === undefined ? inferred : checkShape(options.shape, 'options.shape');
   let buffer: Float64Array | Uint8Array;
   let source: DType;
@@ -86,7 +86,7 @@ export function tensor(data: NestedArray | ArrayBufferView, options?: TensorOpti
     buffer = Float64Array.from(flat as number[]);
     source = 'float64';
   }
-  const target = o.dtype ?? (allBool ? dtypeCode('bool') : allInt && flat.length > 0 ? dtypeCode('int64') : DEFAULT_FLOAT);
+  const target = o.dtype ?? (allBool ? dtypeCode('bool') : DEFAULT_FLOAT);
   return withRequiresGrad(new Tensor(native.fromBuffer(buffer, dtypeCode(source), shape, target, o.device, false)), o.requiresGrad);
 }
 
@@ -103,18 +103,18 @@ export function empty(shape: number[] | number, options?: TensorOptions): Tensor
   const o = opts(options);
   return new Tensor(native.empty(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, o.requiresGrad));
 }
-/** A tensor of `value`; the dtype follows the value (bool, int64, float32) unless given. */
+/** A tensor of `value`: bool for a boolean, else float32 unless a dtype is given (as tensor()). */
 export function full(shape: number[] | number, value: number | boolean, options?: TensorOptions): Tensor {
   const o = opts(options);
   if (typeof value !== 'boolean') checkNumber(value, 'value');
-  const inferred = typeof value === 'boolean' ? dtypeCode('bool') : Number.isInteger(value) ? dtypeCode('int64') : DEFAULT_FLOAT;
+  const inferred = typeof value === 'boolean' ? dtypeCode('bool') : DEFAULT_FLOAT;
   return withRequiresGrad(new Tensor(native.full(checkShape(shape), value, o.dtype ?? inferred, o.device)), o.requiresGrad);
 }
 export function eye(n: number, m: number = n, options?: TensorOptions): Tensor {
   const o = opts(options);
   return withRequiresGrad(new Tensor(native.eye(checkInt(n, 'n', 0), checkInt(m, 'm', 0), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
 }
-/** arange(end) or arange(start, end, step): [start, end) in steps; int64 when all are integers. */
+/** arange(end) or arange(start, end, step): [start, end) in steps; int64 when all are integers (as torch.arange). */
 export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
   const o = opts(options);
   if (end === undefined) [start, end] = [0, start];

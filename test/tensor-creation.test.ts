@@ -2,10 +2,13 @@ import test from 'ava';
 import * as fm from '../lib/index';
 import { assertClose } from './helpers/close';
 
-test('tensor() infers shape and dtype from nested arrays like torch.tensor', (t) => {
+test('tensor() infers the shape from nested arrays; numbers are float32 unless a dtype is given', (t) => {
   fm.tidy(() => {
-    const ints = fm.tensor([[1, 2, 3], [4, 5, 6]]);
-    t.deepEqual(ints.shape, [2, 3]);
+    const floats = fm.tensor([[1, 2, 3], [4, 5, 6]]);
+    t.deepEqual(floats.shape, [2, 3]);
+    t.is(floats.dtype, 'float32');
+    t.deepEqual(floats.toArray(), [[1, 2, 3], [4, 5, 6]]);
+    const ints = fm.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int64' });
     t.is(ints.dtype, 'int64');
     t.deepEqual(ints.toArray(), [[1, 2, 3], [4, 5, 6]]);
     t.is(fm.tensor([0.5, 2]).dtype, 'float32');
@@ -44,8 +47,9 @@ test('factories produce the documented values', (t) => {
     t.deepEqual(fm.ones(3, { dtype: 'int32' }).toArray(), [1, 1, 1]);
     t.is(fm.ones(3, { dtype: 'int32' }).dtype, 'int32');
     t.deepEqual(fm.full([2], 7).toArray(), [7, 7]);
-    t.is(fm.full([2], 7).dtype, 'int64');
-    t.is(fm.full([2], 0.5).dtype, 'float32');
+    t.is(fm.full([2], 7).dtype, 'float32');
+    t.is(fm.full([2], 7, { dtype: 'int32' }).dtype, 'int32');
+    t.is(fm.full([2], true).dtype, 'bool');
     t.deepEqual(fm.eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
     t.deepEqual(fm.arange(5).toArray(), [0, 1, 2, 3, 4]);
     t.is(fm.arange(5).dtype, 'int64');
