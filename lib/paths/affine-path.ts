@@ -1,0 +1,84 @@
+/**
+ * Affine Gaussian paths x_t = α_t·x1 + σ_t·x0 (μ_t = α_t·x1), and the paper's instances:
+ * the OT path and the reversed VE and VP diffusion paths (Lipman et al. 2023, §4.1).
+ * An affine path also converts between the three things a network may predict: the
+ * velocity u, the data x1, and the noise ε = x0.
+ */
+import { Tensor } from '../tensor';
+import { tidy } from '../scope';
+import { fail } from '../validate';
+import { GaussianPath } from './gaussian-path';
+import { type Time, timeColumn } from './time';
+import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VPScheduler } from './schedulers';
+
+export class AffinePath extends GaussianPath {
+  readonly scheduler: Scheduler;
+
+  constructor(scheduler: Scheduler) {
+    if (scheduler === null || typeof scheduler !== 'object' || typeof scheduler.coefficients !== 'function') {
+      fail('a Scheduler (an object with coefficients(t))', 'scheduler', scheduler);
+    }
+    super((x1, t) => {
+      const c = coefficientsLike(scheduler, t, x1);
+      return { mean: c.alpha.mul(x1), std: c.sigma, dMean: c.dAlpha.mul(x1), dStd: c.dSigma };
+    });
+    this.scheduler = scheduler;
+  }
+
+  /** Velocity from a predicted x1: u = σ'/σ·x_t + (α' − α·σ'/σ)·x1 (singular where σ_t = 0). */
+  x1ToVelocity(x1: Tensor, xt: Tensor, t: Time): Tensor {
+    return this.combine(xt, t, (c) => [c.dSigma.div(c.sigma), c.dAlpha.sub(c.alpha.mul(c.dSigma).div(c.sigma))], x1);
+  }
+
+  /** Velocity from predicted noise x0: u = α'/α·x_t + (σ' − σ·α'/α)·x0 (singular where α_t = 0). */
+  epsilonToVelocity(x0: Tensor, xt: Tensor, t: Time): Tensor {
+    return this.combine(xt, t, (c) => [c.dAlpha.div(c.alpha), c.dSigma.sub(c.sigma.mul(c.dAlpha).div(c.alpha))], x0);
+  }
+
+  /** x1 from a velocity: x1 = (σ'·x_t − σ·u) / (σ'·α − σ·α'). */
+  velocityToX1(u: Tensor, xt: Tensor, t: Time): Tensor {
+    return this.combine(xt, t, (c) => {
+      const det = c.dSigma.mul(c.alpha).sub(c.sigma.mul(c.dAlpha));
+      return [c.dSigma.div(det), c.sigma.neg().div(det)];
+    }, u);
+  }
+
+  /** x0 (ε) from a velocity: x0 = (α'·x_t − α·u) / (α'·σ − α·σ'). */
+  velocityToEpsilon(u: Tensor, xt: Tensor, t: Time): Tensor {
+    return this.combine(xt, t, (c) => {
+      const det = c.dAlpha.mul(c.sigma).sub(c.alpha.mul(c.dSigma));
+      return [c.dAlpha.div(det), c.alpha.neg().div(det)];
+    }, u);
+  }
+
+  /** a·x_t + b·y with (a, b) formed from the coefficients in float64. */
+  private combine(xt: Tensor, t: Time, weights: (c: ScheduleCoefficients) => [Tensor, Tensor], y: Tensor): Tensor {
+    return tidy(() => {
+      const c = this.scheduler.coefficients(timeColumn(t, xt));
+      const [a, b] = weights(c).map((w) => w.to(xt.dtype));
+      return a.mul(xt).add(b.mul(y));
+    });
+  }
+}
+
+/** The schedule at t in float64, then cast to x's dtype so the elementwise work stays in it. */
+function coefficientsLike(scheduler: Scheduler, t: Tensor, x: Tensor): ScheduleCoefficients {
+  const c = scheduler.coefficients(t);
+  const dtype = x.dtype;
+  return { alpha: c.alpha.to(dtype), sigma: c.sigma.to(dtype), dAlpha: c.dAlpha.to(dtype), dSigma: c.dSigma.to(dtype) };
+}
+
+/** The OT path: μ_t = t·x1, σ_t = 1 − (1 − σ_min)·t; σ_min defaults to 1e-4. */
+export function otPath(opts: { sigmaMin?: number } = {}): AffinePath {
+  return new AffinePath(new OTScheduler(opts));
+}
+
+/** Reversed VE diffusion: μ_t = x1, σ_t = σ_min·(σ_max/σ_min)^(1−t); defaults σ_min = 0.01, σ_max = 50. */
+export function veDiffusionPath(opts: { sigmaMin?: number; sigmaMax?: number } = {}): AffinePath {
+  return new AffinePath(new VEScheduler(opts));
+}
+
+/** Reversed VP diffusion: μ_t = α_{1−t}·x1, σ_t = sqrt(1 − α²_{1−t}); defaults β_min = 0.1, β_max = 20. */
+export function vpDiffusionPath(opts: { betaMin?: number; betaMax?: number } = {}): AffinePath {
+  return new AffinePath(new VPScheduler(opts));
+}

@@ -1,0 +1,134 @@
+/**
+ * Affine schedules x_t = α_t·x1 + σ_t·x0 (the family of Meta's flow_matching library, and of
+ * every Gaussian path in Lipman et al. 2023, whose means are μ_t(x1) = α_t·x1). Each
+ * scheduler maps a float64 time tensor to α_t, σ_t and their time derivatives, elementwise.
+ * Time runs from t = 0 (noise) to t = 1 (data).
+ */
+import { Tensor } from '../tensor';
+import { fullLike, onesLike, zerosLike } from '../creation';
+import { checkNumber, fail } from '../validate';
+
+export interface ScheduleCoefficients {
+  alpha: Tensor;
+  sigma: Tensor;
+  dAlpha: Tensor;
+  dSigma: Tensor;
+}
+
+export interface Scheduler {
+  readonly name: string;
+  /** α_t, σ_t, dα/dt, dσ/dt for a float64 tensor of times (any shape). */
+  coefficients(t: Tensor): ScheduleCoefficients;
+}
+
+/**
+ * The OT path's schedule (Lipman et al. eq. 20): α_t = t, σ_t = 1 − (1 − σ_min)·t, so each
+ * conditional flow is a straight line at constant speed. σ_min defaults to 1e-4, the paper's
+ * choice for its image models; σ_min = 0 is CondOT (below).
+ */
+export class OTScheduler implements Scheduler {
+  readonly name = 'ot';
+  readonly sigmaMin: number;
+  constructor(opts: { sigmaMin?: number } = {}) {
+    this.sigmaMin = checkNumber(opts.sigmaMin ?? 1e-4, 'sigmaMin', { finite: true });
+    if (this.sigmaMin < 0 || this.sigmaMin >= 1) fail('a number in [0, 1)', 'sigmaMin', this.sigmaMin);
+  }
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const slope = 1 - this.sigmaMin;
+    return { alpha: t.clone(), sigma: t.mul(-slope).add(1), dAlpha: onesLike(t), dSigma: fullLike(t, -slope) };
+  }
+}
+
+/** CondOT (flow_matching's CondOTScheduler): α_t = t, σ_t = 1 − t, the OT schedule with σ_min = 0. */
+export function condOTScheduler(): OTScheduler {
+  return new OTScheduler({ sigmaMin: 0 });
+}
+
+/** α_t = tⁿ, σ_t = 1 − tⁿ (n > 0; n = 1 is CondOT). For n < 1 the speed is infinite at t = 0. */
+export class PolynomialScheduler implements Scheduler {
+  readonly name = 'polynomial';
+  readonly n: number;
+  constructor(n: number) {
+    this.n = checkNumber(n, 'n', { finite: true, positive: true });
+  }
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const alpha = t.pow(this.n);
+    const dAlpha = t.pow(this.n - 1).mul(this.n);
+    return { alpha, sigma: alpha.neg().add(1), dAlpha, dSigma: dAlpha.neg() };
+  }
+}
+
+/** α_t = sin(πt/2), σ_t = cos(πt/2): α² + σ² = 1 at every t (variance preserving). */
+export class CosineScheduler implements Scheduler {
+  readonly name = 'cosine';
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const angle = t.mul(Math.PI / 2);
+    const alpha = angle.sin();
+    const sigma = angle.cos();
+    return { alpha, sigma, dAlpha: sigma.mul(Math.PI / 2), dSigma: alpha.mul(-Math.PI / 2) };
+  }
+}
+
+/**
+ * Linear variance preserving: α_t = t, σ_t = sqrt(1 − t²). 1 − t² is formed as (1 − t)(1 + t)
+ * to keep its digits near t = 1, where dσ/dt = −t/σ_t diverges.
+ */
+export class LinearVPScheduler implements Scheduler {
+  readonly name = 'linear-vp';
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const sigma = t.neg().add(1).mul(t.add(1)).sqrt();
+    return { alpha: t.clone(), sigma, dAlpha: onesLike(t), dSigma: t.neg().div(sigma) };
+  }
+}
+
+/**
+ * Reversed VP diffusion (Lipman et al. eq. 19, Song et al. 2021): with s = 1 − t,
+ * α_t = exp(−½·T(s)), T(s) = ∫_0^s β(r) dr = β_min·s + ½(β_max − β_min)·s², β linear from
+ * β_min = 0.1 to β_max = 20; σ_t = sqrt(1 − α_t²).
+ * σ_t is computed as sqrt(−expm1(−T)), exact near t = 1 where 1 − α² cancels. At t = 1
+ * exactly σ = 0 and dσ/dt = −∞ (the diffusion's data end is singular); at t = 0,
+ * α_0 = exp(−5.025) ≈ 0.0066, so p_0 is N(0, I) only approximately.
+ */
+export class VPScheduler implements Scheduler {
+  readonly name = 'vp';
+  readonly betaMin: number;
+  readonly betaMax: number;
+  constructor(opts: { betaMin?: number; betaMax?: number } = {}) {
+    this.betaMin = checkNumber(opts.betaMin ?? 0.1, 'betaMin', { finite: true, positive: true });
+    this.betaMax = checkNumber(opts.betaMax ?? 20, 'betaMax', { finite: true, positive: true });
+  }
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const s = t.neg().add(1);
+    const spread = this.betaMax - this.betaMin;
+    const integral = s.mul(this.betaMin).add(s.square().mul(spread / 2));
+    const beta = s.mul(spread).add(this.betaMin);
+    const alpha = integral.mul(-0.5).exp();
+    const sigma = integral.neg().expm1().neg().sqrt();
+    // d/dt = −d/ds, and dα/ds = −½β(s)·α.
+    const dAlpha = beta.mul(alpha).mul(0.5);
+    return { alpha, sigma, dAlpha, dSigma: dAlpha.mul(alpha).div(sigma).neg() };
+  }
+}
+
+/**
+ * Reversed VE diffusion (Lipman et al. eq. 18, Song et al. 2021): μ_t = x1 (α = 1) and
+ * σ_t = σ_{1−t} with the geometric noise scale σ_s = σ_min·(σ_max/σ_min)^s. Defaults
+ * σ_min = 0.01, σ_max = 50 (Song et al.'s small-data choices; use σ_max of the order of the
+ * largest distance between data points). p_0 is N(x1, σ_max²·I), not N(0, I): sampling
+ * starts from σ_max·x0.
+ */
+export class VEScheduler implements Scheduler {
+  readonly name = 've';
+  readonly sigmaMin: number;
+  readonly sigmaMax: number;
+  constructor(opts: { sigmaMin?: number; sigmaMax?: number } = {}) {
+    this.sigmaMin = checkNumber(opts.sigmaMin ?? 0.01, 'sigmaMin', { finite: true, positive: true });
+    this.sigmaMax = checkNumber(opts.sigmaMax ?? 50, 'sigmaMax', { finite: true, positive: true });
+    if (this.sigmaMax <= this.sigmaMin) fail(`a number greater than sigmaMin (${this.sigmaMin})`, 'sigmaMax', this.sigmaMax);
+  }
+  coefficients(t: Tensor): ScheduleCoefficients {
+    const logRatio = Math.log(this.sigmaMax / this.sigmaMin);
+    const sigma = t.neg().add(1).mul(logRatio).exp().mul(this.sigmaMin);
+    return { alpha: onesLike(t), sigma, dAlpha: zerosLike(t), dSigma: sigma.mul(-logRatio) };
+  }
+}
