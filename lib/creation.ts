@@ -24,6 +24,8 @@ function opts(o: TensorOptions | undefined): { dtype: number | null; device: Dev
 /** Default floating dtype when none is given (PyTorch's default). */
 const DEFAULT_FLOAT = dtypeCode('float32');
 
+// ATen factories ignore TensorOptions.requires_grad, so it is always set afterwards
+// (which also makes libtorch refuse it for integer dtypes, as PyTorch does).
 function withRequiresGrad(t: Tensor, requiresGrad: boolean): Tensor {
   if (requiresGrad) t.requiresGrad = true;
   return t;
@@ -92,16 +94,16 @@ export function tensor(data: NestedArray | ArrayBufferView, options?: TensorOpti
 
 export function zeros(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return new Tensor(native.zeros(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, o.requiresGrad));
+  return withRequiresGrad(new Tensor(native.zeros(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 export function ones(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return new Tensor(native.ones(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, o.requiresGrad));
+  return withRequiresGrad(new Tensor(native.ones(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 /** Uninitialised memory: fill it before reading. */
 export function empty(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return new Tensor(native.empty(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, o.requiresGrad));
+  return withRequiresGrad(new Tensor(native.empty(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 /** A tensor of `value`: bool for a boolean, else float32 unless a dtype is given (as tensor()). */
 export function full(shape: number[] | number, value: number | boolean, options?: TensorOptions): Tensor {

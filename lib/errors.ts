@@ -46,7 +46,7 @@ const CLASS_BY_CODE: Record<string, new (code: string, message: string) => Flowm
 // libtorch reports shape, dtype and device problems all as c10::Error; the message tells
 // which, so the class follows the message.
 function classify(message: string): [new (code: string, message: string) => FlowmatchError, string] {
-  if (/size of tensor|shape|must match the size|cannot be multiplied|dimension|Dimension out of range|out of bounds|invalid for input of size|expanded size|number of dims/i.test(message)) return [ShapeError, 'ERR_SHAPE'];
+  if (/size of tensor|shape|must match the size|cannot be multiplied|dimension|Dimension out of range|out of bounds|invalid for input of size|expanded size|number of dims|must be a \d+D tensor/i.test(message)) return [ShapeError, 'ERR_SHAPE'];
   if (/expected scalar type|dtype|Float but found|Long but found|result type|can't be cast|not implemented for '/i.test(message)) return [DTypeError, 'ERR_DTYPE'];
   if (/device|cuda|CUDA/.test(message)) return [DeviceError, 'ERR_DEVICE'];
   return [NativeError, 'ERR_TORCH'];

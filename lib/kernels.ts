@@ -1,0 +1,30 @@
+/**
+ * Typed wrappers of the fused solver kernels (native/kernels.cpp): one native call per
+ * Runge–Kutta stage sum or error norm, however many terms it has (DESIGN.md §2).
+ */
+import { native } from './native';
+import { Tensor, asTensor } from './tensor';
+import { checkNumber, fail } from './validate';
+
+/** base + Σ coeffs[i]·terms[i] (zero coefficients are skipped); base may be null. */
+export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: number[]): Tensor {
+  if (!Array.isArray(terms)) fail('an array of Tensors', 'terms', terms);
+  if (!Array.isArray(coeffs) || coeffs.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'coeffs', coeffs);
+  const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
+  return new Tensor(native.linearCombination(base === null ? null : asTensor(base, 'base')._h, handles, coeffs));
+}
+
+/** RMS of err / (atol + rtol·max(|y0|, |y1|)): the step-size controller's error ratio. */
+export function errorRatio(err: Tensor, y0: Tensor, y1: Tensor, rtol: number, atol: number): number {
+  return native.errorRatio(asTensor(err, 'err')._h, asTensor(y0, 'y0')._h, asTensor(y1, 'y1')._h, checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));
+}
+
+/** sqrt(mean(t²)) as a number. */
+export function rmsNorm(t: Tensor): number {
+  return native.rmsNorm(asTensor(t, 't')._h);
+}
+
+/** Whether every element is finite (no NaN, no ±Inf). */
+export function allFinite(t: Tensor): boolean {
+  return native.allFinite(asTensor(t, 't')._h);
+}

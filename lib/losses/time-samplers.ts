@@ -1,0 +1,29 @@
+/** How the CFM loss draws t in [0, 1]. Each sampler returns a float32 Tensor of shape [n]. */
+import { Tensor } from '../tensor';
+import { rand, randn } from '../creation';
+import { tidy } from '../scope';
+import { checkNumber, fail } from '../validate';
+import type { Device } from '../device';
+
+export type TimeSampler = (n: number, device: Device) => Tensor;
+
+/**
+ * t ~ U[min, max]; U[0, 1] by default (the paper). A max just below 1 (say 1 − 1e-5) keeps
+ * paths whose field diverges at the data end (reversed VP, linear-VP) finite.
+ */
+export function uniformTime(opts: { min?: number; max?: number } = {}): TimeSampler {
+  const min = checkNumber(opts.min ?? 0, 'min', { finite: true });
+  const max = checkNumber(opts.max ?? 1, 'max', { finite: true });
+  if (!(min >= 0 && min < max && max <= 1)) fail('0 ≤ min < max ≤ 1', '{min, max}', [min, max]);
+  return (n, device) => tidy(() => rand([n], { device }).mul(max - min).add(min));
+}
+
+/**
+ * t = sigmoid(m + s·z), z ~ N(0, 1): the logit-normal density of Esser et al. (2024), which
+ * puts more samples at intermediate times. Defaults m = 0, s = 1.
+ */
+export function logitNormalTime(opts: { mean?: number; std?: number } = {}): TimeSampler {
+  const mean = checkNumber(opts.mean ?? 0, 'mean', { finite: true });
+  const std = checkNumber(opts.std ?? 1, 'std', { finite: true, positive: true });
+  return (n, device) => tidy(() => randn([n], { device }).mul(std).add(mean).sigmoid());
+}

@@ -1,0 +1,34 @@
+/** One draw of (t, x0, x_t, u_t) for a batch of data, shared by the CFM and FM losses. */
+import { Tensor, asTensor } from '../tensor';
+import { randnLike } from '../creation';
+import { tidy } from '../scope';
+import { checkInt } from '../validate';
+import type { GaussianPath } from '../paths/gaussian-path';
+import { type TimeSampler, uniformTime } from './time-samplers';
+
+export interface DrawOptions {
+  /** Noise x0 ~ N(0, I) of x1's shape; drawn from flowmatch's RNG when absent. */
+  x0?: Tensor;
+  /** Times, float32 [batch]; drawn with `timeSampler` when absent. */
+  t?: Tensor;
+  /** Default: uniformTime(), t ~ U[0, 1]. */
+  timeSampler?: TimeSampler;
+}
+
+export interface TrainingDraw {
+  t: Tensor;
+  xt: Tensor;
+  /** The conditional target u_t(x_t | x1). */
+  ut: Tensor;
+}
+
+const defaultSampler = uniformTime();
+
+export function drawTraining(path: GaussianPath, x1: Tensor, opts: DrawOptions): TrainingDraw {
+  const batch = checkInt(asTensor(x1, 'x1').shape[0], 'x1.shape[0]', 1);
+  return tidy(() => {
+    const t = opts.t ?? (opts.timeSampler ?? defaultSampler)(batch, x1.device);
+    const x0 = opts.x0 ?? randnLike(x1);
+    return { t, ...path.sample(x0, x1, t) };
+  });
+}

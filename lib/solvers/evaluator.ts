@@ -1,0 +1,98 @@
+/**
+ * Calls the user's f(t, y) for the solvers: converts solver time to the caller's time,
+ * releases f's temporaries, checks the output's shape, dtype and finiteness, and counts
+ * evaluations. A generator, so that the same solver code can run synchronously or yield to
+ * the event loop after every evaluation (solve.ts).
+ */
+import { Tensor } from '../tensor';
+import { tidy, currentScope } from '../scope';
+import { ShapeError, DTypeError } from '../errors';
+import { describe } from '../validate';
+import { allFinite } from '../kernels';
+import { nextAfter, rounder, type Round, type TimeDType } from './time';
+import { SolverError } from './solver-error';
+import type { State } from './state';
+
+/**
+ * dy/dt = f(t, y). t is a plain JS number (float64, or float32-rounded when the state is
+ * float32); y is a Tensor, or an array of Tensors when y0 is a tuple, and f returns the same
+ * structure. f must not keep y: the solver releases it when the step is done.
+ */
+export type OdeFunction = ((t: number, y: Tensor) => Tensor) | ((t: number, y: Tensor[]) => Tensor[]);
+
+/** Nudge of a stage time by one ulp: 'prev' just before, 'next' just after. */
+export type Perturb = 'prev' | 'next' | null;
+
+export class Evaluator {
+  nfe = 0;
+  private readonly toStateTime: Round;
+  private readonly stateTime: TimeDType;
+
+  constructor(
+    private readonly f: OdeFunction,
+    private readonly tuple: boolean,
+    /** +1 when the caller's time increases, −1 when it decreases (solver time is then −t). */
+    readonly direction: 1 | -1,
+    private readonly shapes: number[][],
+    private readonly dtypes: string[],
+  ) {
+    this.stateTime = dtypes[0] === 'float32' ? 'float32' : 'float64';
+    this.toStateTime = rounder(this.stateTime);
+  }
+
+  /** The caller's time for solver time tau. */
+  userTime(tau: number): number {
+    return this.direction * tau;
+  }
+
+  *call(tau: number, y: State, perturb: Perturb = null): Generator<void, State> {
+    // torchdiffeq hands f its time in the state's dtype, nudged within that dtype.
+    let t = this.toStateTime(tau);
+    if (perturb !== null) t = nextAfter(t, perturb === 'prev' ? -1 : 1, this.stateTime);
+    const time = this.userTime(t);
+    this.nfe++;
+    const out = tidy(() => {
+      const scope = currentScope();
+      const raw: unknown = this.tuple ? (this.f as (t: number, y: Tensor[]) => Tensor[])(time, y) : (this.f as (t: number, y: Tensor) => Tensor)(time, y[0]);
+      const list = this.checkStructure(raw, time);
+      // f may hand back a tensor it does not own (its input, a captured constant): the
+      // solver releases what f returns, so such a tensor is copied first.
+      return list.map((r) => (scope !== undefined && scope.tracked.includes(r) && !r._kept ? r : r.clone()));
+    });
+    for (let c = 0; c < out.length; c++) {
+      if (!allFinite(out[c])) {
+        for (const r of out) r.dispose();
+        const which = this.tuple ? `component ${c} of ` : '';
+        throw new SolverError('ERR_NON_FINITE', `f returned NaN or infinite values in ${which}dy/dt at t = ${time} (function evaluation ${this.nfe})`, time);
+      }
+    }
+    yield;
+    return out;
+  }
+
+  private checkStructure(raw: unknown, time: number): Tensor[] {
+    const where = `the output of f at t = ${time}`;
+    let list: unknown[];
+    if (this.tuple) {
+      if (!Array.isArray(raw) || raw.length !== this.shapes.length) {
+        throw new ShapeError('ERR_INVALID_SHAPE', `Expected an array of ${this.shapes.length} Tensors (one per component of y) for ${where} but received ${describe(raw)}`);
+      }
+      list = raw;
+    } else {
+      list = [raw];
+    }
+    return list.map((r, c) => {
+      const name = this.tuple ? `component ${c} of ${where}` : where;
+      if (!(r instanceof Tensor)) throw new ShapeError('ERR_INVALID_SHAPE', `Expected a Tensor for ${name} but received ${describe(r)}`);
+      const shape = r.shape;
+      const expected = this.shapes[c];
+      if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
+        throw new ShapeError('ERR_INVALID_SHAPE', `Expected dy/dt of shape [${expected}] (the shape of y) for ${name} but received shape [${shape}]`);
+      }
+      if (r.dtype !== this.dtypes[c]) {
+        throw new DTypeError('ERR_DTYPE', `Expected dy/dt of dtype ${this.dtypes[c]} (the dtype of y) for ${name} but received ${r.dtype}`);
+      }
+      return r;
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import test from 'ava';
+import * as fm from '../lib/index';
+
+/**
+ * Bad inputs: each must throw a FlowmatchError subclass with a code and a one-line message
+ * that names the problem — never crash, abort, hang or return NaN silently.
+ */
+type Case = [label: string, run: () => unknown, cls: new (...a: never[]) => fm.FlowmatchError, message: RegExp];
+
+const f = (): fm.Tensor => fm.ones([2, 3]);
+const disposed = (): fm.Tensor => {
+  const t = fm.ones([2]);
+  t.dispose();
+  return t;
+};
+let leaked: fm.Tensor;
+
+const cases: Case[] = [
+  // shape mismatches
+  ['add with incompatible shapes', () => f().add(fm.ones([4])), fm.ShapeError, /size of tensor a \(3\) must match the size of tensor b \(4\)/],
+  ['matmul with incompatible shapes', () => f().matmul(f()), fm.ShapeError, /cannot be multiplied \(2x3 and 2x3\)/],
+  ['bmm on 2-D tensors', () => f().bmm(f()), fm.ShapeError, /3D|3-D|dim/i],
+  ['reshape to the wrong element count', () => f().reshape([4, 2]), fm.ShapeError, /shape '\[4, 2\]' is invalid for input of size 6/],
+  ['view of a non-contiguous tensor', () => f().T.view([6]), fm.FlowmatchError, /view size is not compatible|contiguous/],
+  ['cat of mismatched shapes', () => fm.cat([f(), fm.ones([2, 4])]), fm.ShapeError, /Sizes of tensors must match|size/i],
+  ['stack of mismatched shapes', () => fm.stack([f(), fm.ones([3, 2])]), fm.FlowmatchError, /stack expects each tensor to be equal size/],
+  ['expand to an incompatible shape', () => f().expand([4, 3]), fm.ShapeError, /expanded size/],
+  ['mseLoss of different shapes', () => fm.mseLoss(f(), fm.ones([3, 2])), fm.ShapeError, /input shape \[2,3\] and target shape \[3,2\] differ/],
+  ['interpolate on a 1-D tensor', () => fm.interpolate(fm.ones([4]), { size: 8 }), fm.ArgumentError, /Expected a tensor of shape \[N, C, \.\.\.spatial\]/],
+  ['item of a multi-element tensor', () => f().item(), fm.ShapeError, /exactly one element, this one has 6/],
+  ['ragged nested arrays', () => fm.tensor([[1, 2], [3]]), fm.ArgumentError, /Expected an array of length 2 for data\[1\]/],
+  ['shape option not matching the data', () => fm.tensor(new Float32Array(5), { shape: [2, 3] }), fm.ShapeError, /holds 5 elements but the shape asks for 6/],
+  // dtype problems
+  ['requiresGrad on an integer tensor', () => fm.ones([2], { dtype: 'int64', requiresGrad: true }), fm.DTypeError, /floating point/],
+  ['unknown dtype', () => fm.zeros([2], { dtype: 'float8' as never }), fm.ArgumentError, /Expected a dtype \(float32, float64.*\) for options\.dtype but received "float8"/],
+  ['indexSelect with a float index', () => f().indexSelect(0, fm.tensor([0])), fm.FlowmatchError, /index.*Long|Int|int/i],
+  ['gather with a float index', () => f().gather(1, fm.ones([2, 1])), fm.DTypeError, /Expected dtype int32\/int64 for index/],
+  ['in-place float result into an int tensor', () => fm.ones([2], { dtype: 'int64' }).mul_(1.5), fm.DTypeError, /result type Float can't be cast to the desired output type Long/],
+  ['logical op on a mix of numbers and booleans', () => fm.tensor([1, true] as never), fm.ArgumentError, /numbers or booleans, not a mix/],
+  // devices
+  ['malformed device string', () => fm.zeros([2], { device: 'gpu' as never }), fm.ArgumentError, /Expected a device \('cpu', 'cuda' or 'cuda:N'\) for options\.device but received "gpu"/],
+  ['to() an unknown target', () => f().to('tpu' as never), fm.ArgumentError, /Expected a dtype/],
+  ['CUDA tensor where no CUDA exists', () => (fm.cuda.isAvailable() ? fm.zeros([2], { device: 'cuda:99' as never }) : fm.zeros([2], { device: 'cuda' })), fm.FlowmatchError, /CUDA|cuda|device/],
+  // disposed tensors and finished scopes
+  ['reading a disposed tensor', () => disposed().toArray(), fm.DisposedError, /disposed/],
+  ['shape of a disposed tensor', () => disposed().shape, fm.DisposedError, /Cannot read shape: the tensor was disposed/],
+  ['op on a disposed tensor', () => disposed().exp(), fm.DisposedError, /Cannot exp: the tensor was disposed/],
+  ['disposed tensor as the second operand', () => f().add(disposed()), fm.DisposedError, /argument 1 is a disposed tensor/],
+  ['disposed tensor inside a list', () => fm.cat([f(), disposed()]), fm.DisposedError, /disposed/],
+  ['tensor from a finished scope', () => {
+    fm.tidy(() => { leaked = fm.ones([3]); });
+    return leaked.sum();
+  }, fm.DisposedError, /disposed \(by dispose\(\) or by the end of its scope\)/],
+  // out-of-range indices
+  ['select out of range', () => f().select(0, 5), fm.ShapeError, /out of range|out of bounds/],
+  ['dim out of range', () => f().sum(3), fm.ShapeError, /Dimension out of range/],
+  ['indexSelect out of range', () => f().indexSelect(0, fm.tensor([7], { dtype: 'int64' })), fm.ShapeError, /out of range|index/i],
+  ['split along a missing dim', () => f().split(1, 4), fm.ArgumentError, /Expected a dim in \[-2, 1\] for dim but received 4/],
+  ['narrow past the end', () => f().narrow(1, 2, 5), fm.FlowmatchError, /exceeds dimension size|start.*length/],
+  // non-finite and negative sizes
+  ['negative size', () => fm.zeros([2, -1]), fm.ArgumentError, /Expected a shape \(an array of non-negative integers\) for shape but received \[2, -1\]/],
+  ['NaN size', () => fm.ones([NaN]), fm.ArgumentError, /for shape but received \[NaN\]/],
+  ['Infinity size', () => fm.rand([Infinity]), fm.ArgumentError, /for shape but received \[Infinity\]/],
+  ['fractional size', () => fm.randn([2.5]), fm.ArgumentError, /for shape but received \[2\.5\]/],
+  ['linspace with a NaN end', () => fm.linspace(0, NaN, 3), fm.ArgumentError, /Expected a finite number for end but received NaN/],
+  ['arange with step 0', () => fm.arange(0, 1, 0), fm.ArgumentError, /Expected a non-zero number for step but received 0/],
+  ['randint with high ≤ low', () => fm.randint(5, 5, [2]), fm.ArgumentError, /Expected an integer greater than low \(5\) for high but received 5/],
+  // wrong argument types
+  ['string as data', () => fm.tensor('abc' as never), fm.ArgumentError, /Expected a number, a boolean, nested arrays or a TypedArray for data but received "abc"/],
+  ['object as operand', () => f().add({} as never), fm.ArgumentError, /Expected a Tensor or a number for other but received an object/],
+  ['string as operand', () => f().mul('2' as never), fm.ArgumentError, /Expected a Tensor or a number for other but received "2"/],
+  ['array as matmul operand', () => f().matmul([[1]] as never), fm.ArgumentError, /Expected a Tensor for other but received \[\[1\]\]/],
+  ['non-integer dim', () => f().unsqueeze(0.5), fm.ArgumentError, /Expected an integer for dim but received 0\.5/],
+  ['non-array to permute', () => f().permute('01' as never), fm.ArgumentError, /Expected an integer or an array of integers for dims but received "01"/],
+  ['unsupported TypedArray', () => fm.tensor(new Uint16Array(2) as never), fm.ArgumentError, /Expected a Float32Array.*for data but received a Uint16Array of length 2/],
+  ['non-function to tidy', () => fm.tidy(42 as never), fm.ArgumentError, /Expected a function for fn but received 42/],
+  ['non-boolean requiresGrad', () => fm.ones([2], { requiresGrad: 'yes' as never }), fm.ArgumentError, /Expected a boolean for options\.requiresGrad but received "yes"/],
+  ['negative thread count', () => fm.setNumThreads(0), fm.ArgumentError, /Expected an integer ≥ 1 for n but received 0/],
+  ['bad interpolation mode', () => fm.interpolate(fm.ones([1, 1, 2, 2]), { size: 4, mode: 'cubic' as never }), fm.ArgumentError, /Expected one of 'nearest', 'bilinear'.* for mode but received "cubic"/],
+  ['grad with too few gradOutputs', () => fm.grad([f(), f()], f(), { gradOutputs: [f()] }), fm.ArgumentError, /Expected 2 gradOutputs \(one per output\) but received 1/],
+  ['backward through a tensor without grad', () => f().sum().backward(), fm.FlowmatchError, /does not require grad/],
+  ['clamp without bounds', () => f().clamp(null, null), fm.ArgumentError, /Expected at least one of min and max/],
+];
+
+for (const [label, run, cls, message] of cases) {
+  test(`bad input: ${label}`, (t) => {
+    fm.tidy(() => {
+      const error = t.throws(run);
+      t.true(error instanceof fm.FlowmatchError, `not a FlowmatchError: ${error?.constructor.name}`);
+      t.true(error instanceof cls, `expected ${cls.name}, got ${error?.constructor.name}: ${error?.message}`);
+      t.regex(error!.message, message);
+      t.regex((error as fm.FlowmatchError).code, /^ERR_[A-Z_]+$/);
+      t.false(error!.message.includes('\n'), 'message is one line');
+      t.false(/Exception raised from|frame #/.test(error!.message), 'no C++ backtrace');
+    });
+  });
+}
+
+test(`there are at least 40 distinct bad-input cases (${cases.length})`, (t) => {
+  t.true(cases.length >= 40);
+  t.is(new Set(cases.map((c) => c[0])).size, cases.length);
+});
+
+test('native errors carry the user JS stack', (t) => {
+  function userFunctionThatMultiplies(): void {
+    fm.tidy(() => f().matmul(f()));
+  }
+  const error = t.throws(userFunctionThatMultiplies);
+  t.regex(error!.stack ?? '', /userFunctionThatMultiplies/);
+});
