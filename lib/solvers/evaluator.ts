@@ -25,6 +25,8 @@ export type Perturb = 'prev' | 'next' | null;
 
 export class Evaluator {
   nfe = 0;
+  /** The caller's time of the latest evaluation. */
+  lastTime = NaN;
   private readonly toStateTime: Round;
   private readonly stateTime: TimeDType;
 
@@ -51,6 +53,7 @@ export class Evaluator {
     if (perturb !== null) t = nextAfter(t, perturb === 'prev' ? -1 : 1, this.stateTime);
     const time = this.userTime(t);
     this.nfe++;
+    this.lastTime = time;
     const out = tidy(() => {
       const scope = currentScope();
       const raw: unknown = this.tuple ? (this.f as (t: number, y: Tensor[]) => Tensor[])(time, y) : (this.f as (t: number, y: Tensor) => Tensor)(time, y[0]);

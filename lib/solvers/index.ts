@@ -1,0 +1,8 @@
+/** ODE solvers with torchdiffeq's interface and step-for-step behaviour. */
+export { odeint, odeintAsync, type OdeintOptions, type SolverOptions, type OdeSolution } from './odeint';
+export type { OdeFunction } from './evaluator';
+export type { OdeMethod, AdaptiveMethod, FixedGridMethod } from './methods';
+export type { ButcherTableau } from './tableau';
+export type { UserNorm } from './scaled-norm';
+export type { TimeDType } from './time';
+export { SolverError } from './solver-error';

@@ -1,0 +1,36 @@
+/**
+ * The norm the step-size controller compares with 1: the error (or a derivative) divided
+ * elementwise by the tolerance atol + rtol·max(|ya|, |yb|), then RMS over all elements;
+ * for a tuple state, the largest per-component RMS (torchdiffeq's mixed norm).
+ */
+import { Tensor } from '../tensor';
+import { tidy } from '../scope';
+import { errorRatio } from '../kernels';
+import { fail } from '../validate';
+import type { State } from './state';
+
+/** A user norm receives the scaled tensor (or the array of scaled components for a tuple). */
+export type UserNorm = (scaled: Tensor | Tensor[]) => number;
+
+export type ScaledNorm = (x: State, ya: State, yb: State) => number;
+
+export function scaledNorm(rtol: number[], atol: number[], userNorm: UserNorm | null, tuple: boolean): ScaledNorm {
+  if (userNorm === null) {
+    return (x, ya, yb) => {
+      let worst = 0;
+      for (let c = 0; c < x.length; c++) {
+        const r = errorRatio(x[c], ya[c], yb[c], rtol[c], atol[c]);
+        // NaN must win so that a step with a non-finite error is never accepted.
+        if (!(r <= worst)) worst = r;
+      }
+      return worst;
+    };
+  }
+  return (x, ya, yb) =>
+    tidy(() => {
+      const scaled = x.map((xc, c) => xc.div(ya[c].abs().maximum(yb[c].abs()).mul(rtol[c]).add(atol[c])));
+      const value = userNorm(tuple ? scaled : scaled[0]);
+      if (typeof value !== 'number') fail('a number', 'the value returned by options.norm', value);
+      return value;
+    });
+}
