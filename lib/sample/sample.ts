@@ -1,0 +1,134 @@
+/**
+ * Sampling: integrate dx/dt = v_θ(x, t) from noise x0 ~ N(0, I) at t = 0 to data at t = 1,
+ * with classifier-free guidance when asked:
+ *
+ *   ṽ = (1 + w)·v(x, t, c) − w·v(x, t, ∅),   ∅ = the null label.
+ *
+ * The model runs without autograd. Steps never go past t = 1 (the model was trained on
+ * [0, 1]). NFE counts solver evaluations; with guidance each is one model call on a batch
+ * holding the conditional and the unconditional halves.
+ */
+import { Tensor, asTensor } from '../tensor';
+import { full, fullLike, randn } from '../creation';
+import { cat } from '../functional';
+import { noGrad } from '../autograd';
+import { tidy, scope } from '../scope';
+import { linearCombination } from '../kernels';
+import { checkBool, checkInt, checkNumber, checkOneOf, checkShape, fail } from '../validate';
+import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
+import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
+import { callModel, checkModel, type Conditioning, type VelocityModel } from './model';
+
+export interface SampleOptions {
+  /** The starting noise [n, …]; drawn from N(0, I) with n and shape when omitted. */
+  x0?: Tensor;
+  n?: number;
+  /** Shape of one sample (without the batch dim). */
+  shape?: number[];
+  /** Default 'euler' with 100 steps; any odeint method. */
+  method?: OdeMethod;
+  /** Fixed-grid methods: uniform steps on [0, 1] (or give stepSize). */
+  steps?: number;
+  stepSize?: number;
+  /** Adaptive methods: tolerances, default 1e-5 each. */
+  rtol?: number;
+  atol?: number;
+  /** Output times from 0 to 1 (default [0, 1], or every step of a fixed grid when returnTrajectory). */
+  t?: number[];
+  /** Also return x at every time of t, [len(t), n, …]. */
+  returnTrajectory?: boolean;
+  conditioning?: Conditioning;
+  /** Guidance weight w (0: none). */
+  guidanceScale?: number;
+  /** The label meaning "no label"; default the model's numClasses. */
+  nullLabel?: number;
+}
+
+export interface SampleResult {
+  samples: Tensor;
+  nfe: number;
+  trajectory?: Tensor;
+}
+
+interface Prepared {
+  f: (t: number, x: Tensor) => Tensor;
+  x0: () => Tensor;
+  t: number[];
+  solverOptions: OdeintOptions;
+  returnTrajectory: boolean;
+}
+
+export function sample(model: VelocityModel, opts: SampleOptions = {}): SampleResult {
+  const p = prepare(model, opts);
+  return tidy(() => finish(odeint(p.f, p.x0(), p.t, p.solverOptions), p.returnTrajectory));
+}
+
+/** As sample(), yielding to the event loop between model evaluations; `signal` aborts it. */
+export async function sampleAsync(model: VelocityModel, opts: SampleOptions & { signal?: AbortSignal } = {}): Promise<SampleResult> {
+  const { signal, ...rest } = opts;
+  const p = prepare(model, rest);
+  return scope(async () => finish(await odeintAsync(p.f, p.x0(), p.t, { ...p.solverOptions, signal }), p.returnTrajectory));
+}
+
+function finish(r: OdeSolution<Tensor>, returnTrajectory: boolean): SampleResult {
+  const samples = r.solution.select(0, r.solution.shape[0] - 1);
+  return returnTrajectory ? { samples, nfe: r.nfe, trajectory: r.solution } : { samples, nfe: r.nfe };
+}
+
+function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
+  checkModel(model);
+  if (opts === null || typeof opts !== 'object') fail('an options object', 'sample options', opts);
+  const method = checkOneOf(opts.method ?? 'euler', METHOD_NAMES, 'method');
+  const returnTrajectory = checkBool(opts.returnTrajectory ?? false, 'returnTrajectory');
+  const w = checkNumber(opts.guidanceScale ?? 0, 'guidanceScale', { finite: true });
+  const cond = opts.conditioning;
+
+  let x0: () => Tensor;
+  if (opts.x0 !== undefined) {
+    const given = asTensor(opts.x0, 'x0');
+    x0 = () => given;
+  } else {
+    const n = checkInt(opts.n, 'n', 1);
+    const shape = checkShape(opts.shape, 'shape');
+    x0 = () => randn([n, ...shape]);
+  }
+
+  let stepSize: number | null = null;
+  if (!isAdaptive(method)) {
+    if (opts.stepSize !== undefined) stepSize = checkNumber(opts.stepSize, 'stepSize', { positive: true, finite: true });
+    else stepSize = 1 / checkInt(opts.steps ?? 100, 'steps', 1);
+  }
+  let t = opts.t;
+  if (t === undefined) {
+    t = returnTrajectory && stepSize !== null ? uniformTimes(stepSize) : [0, 1];
+  } else if (!Array.isArray(t) || t[0] !== 0 || t[t.length - 1] !== 1) {
+    fail('an increasing array of times from 0 to 1', 't', t);
+  }
+  const solverOptions: OdeintOptions = isAdaptive(method)
+    ? { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: { noOvershoot: true } }
+    : { method, options: { step_size: stepSize as number } };
+
+  let velocity: (x: Tensor, time: Tensor) => Tensor;
+  if (w === 0) {
+    velocity = (x, time) => callModel(model, x, time, cond);
+  } else {
+    const labels = cond?.labels;
+    if (!(labels instanceof Tensor)) fail('conditioning.labels (guidance needs labels)', 'conditioning.labels', labels);
+    const nullLabel = checkInt(opts.nullLabel ?? (typeof model === 'object' ? model.numClasses : undefined), 'nullLabel (or a model with numClasses)', 0);
+    velocity = (x, time) => {
+      const n = x.shape[0];
+      const both: Conditioning = { labels: cat([labels, fullLike(labels, nullLabel)]) };
+      if (cond?.lowRes !== undefined) both.lowRes = cat([cond.lowRes, cond.lowRes]);
+      const v = callModel(model, cat([x, x]), cat([time, time]), both);
+      return linearCombination(null, [v.narrow(0, 0, n), v.narrow(0, n, n)], [1 + w, -w]);
+    };
+  }
+  const f = (s: number, x: Tensor): Tensor => noGrad(() => velocity(x, full([x.shape[0]], s, { dtype: 'float32' })));
+  return { f, x0, t, solverOptions, returnTrajectory };
+}
+
+/** 0, h, 2h, …, 1: the output times that make a trajectory hold every fixed step. */
+function uniformTimes(stepSize: number): number[] {
+  const steps = Math.ceil(1 / stepSize - 1e-9);
+  return Array.from({ length: steps + 1 }, (_, i) => (i === steps ? 1 : i * stepSize));
+}
