@@ -10,3 +10,6 @@ export type { Device } from './device';
 export * from './errors';
 import { version as packageVersion } from '../package.json';
 export const version: string = packageVersion;
+export { encodePng, decodePng, writePng, PngError, type PngImage } from './io/png';
+export * from './metrics';
+export * from './plot';
