@@ -15,6 +15,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerNN(env, exports, *state);
   registerAutograd(env, exports, *state);
   registerKernels(env, exports, *state);
+  registerModules(env, exports, *state);
+  registerOptim(env, exports, *state);
+  registerIO(env, exports, *state);
   return exports;
 }
 

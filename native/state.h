@@ -8,6 +8,7 @@
 namespace flowmatch {
 
 struct AddonState;
+struct VelocityModel;  // native/model.h: the models that modules.cpp exposes
 using NativeFn = Napi::Value (*)(const Napi::CallbackInfo&, AddonState&);
 
 // One exported function: the C++ body plus the state it works on. The trampoline in
@@ -23,6 +24,10 @@ struct AddonState {
   // JS factory (code, message) -> Error instance of the right flowmatch class.
   Napi::FunctionReference makeError;
   std::deque<Binding> bindings;  // deque: stable addresses for info.Data()
+  // Models by id. A model owns its parameters; JS holds an id and tensor handles that
+  // share the parameters' storage. shared_ptr: an async forward keeps its model alive.
+  std::unordered_map<uint32_t, std::shared_ptr<VelocityModel>> models;
+  uint32_t nextModelId = 1;
 };
 
 // Registers `fn` as exports[name], wrapped by the exception-translating trampoline.
@@ -36,5 +41,8 @@ void registerCreation(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerAutograd(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerKernels(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerModules(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerOptim(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerIO(Napi::Env env, Napi::Object exports, AddonState& state);
 
 }  // namespace flowmatch

@@ -1,0 +1,264 @@
+/**
+ * Module: a native model (MLP, ADM U-Net) seen from TypeScript. The network lives in C++,
+ * so forward() is one native call however deep it is; parameters() hands out tensors that
+ * share storage and gradients with the model, so optimizers written against plain tensors
+ * train it.
+ */
+import { native } from '../native';
+import { Tensor, asTensor } from '../tensor';
+import { keep } from '../scope';
+import { type DType, checkDType, dtypeCode } from '../dtype';
+import { type Device, checkDevice } from '../device';
+import { ArgumentError, DisposedError, ShapeError } from '../errors';
+import { checkBool, fail } from '../validate';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors';
+
+/** Conditioning inputs: class labels (int64 [N]) and a low-resolution image [N, C, h, w]. */
+export interface Conditioning {
+  labels?: Tensor;
+  lowRes?: Tensor;
+}
+
+export interface ForwardOptions {
+  /**
+   * Runs the forward pass under autocast in this precision (bfloat16 on CPU; float16 or
+   * bfloat16 on CUDA). The result is cast back to x's dtype.
+   */
+  autocast?: 'bfloat16' | 'float16';
+}
+
+/** The VelocityModel contract the ODE solvers and the training loop use. */
+export interface VelocityModel {
+  forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor;
+}
+
+export interface LoadStateDictOptions {
+  /** Require exactly the model's parameter names (default true); shapes must always match. */
+  strict?: boolean;
+}
+
+export interface LoadReport {
+  /** Model parameters the dict did not have (only when strict is false). */
+  missing: string[];
+  /** Dict entries the model does not have (only when strict is false). */
+  unexpected: string[];
+}
+
+export class Module<C = unknown> implements VelocityModel {
+  /** The normalized configuration the model was built from. */
+  readonly config: C;
+  private id: number;
+  private named: Map<string, Tensor> | undefined;
+
+  /** @internal Wraps a native model id; use createMLP() / createUNet(). */
+  constructor(id: number, config: C) {
+    this.id = id;
+    this.config = config;
+  }
+
+  private live(what: string): number {
+    if (this.id === 0) throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: the module was disposed`);
+    return this.id;
+  }
+
+  // ---- forward ----------------------------------------------------------------------
+
+  /** v(x, t): x [N, ...], t float [N] (or one value shared by the batch). */
+  forward(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Tensor {
+    return new Tensor(native.modelForward(...this.forwardArgs(x, t, cond, opts)));
+  }
+
+  /**
+   * forward() on the libuv thread pool, so a server keeps answering while the model runs.
+   * Grad mode is the caller's at the time of the call. Do not update the parameters (an
+   * optimizer step) while it is in flight.
+   */
+  async forwardAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Promise<Tensor> {
+    const handle: number = await native.modelForwardAsync(...this.forwardArgs(x, t, cond, opts));
+    return new Tensor(handle);
+  }
+
+  private forwardArgs(x: Tensor, t: Tensor, cond: Conditioning, opts: ForwardOptions): unknown[] {
+    const id = this.live('run forward');
+    asTensor(x, 'x');
+    asTensor(t, 't');
+    if (cond === null || typeof cond !== 'object') fail('a conditioning object {labels?, lowRes?}', 'cond', cond);
+    if (opts === null || typeof opts !== 'object') fail('an options object', 'opts', opts);
+    const labels = cond.labels === undefined ? null : asTensor(cond.labels, 'cond.labels');
+    const lowRes = cond.lowRes === undefined ? null : asTensor(cond.lowRes, 'cond.lowRes');
+    const xShape = x.shape;
+    const tShape = t.shape;
+    const tCount = tShape.reduce((a, b) => a * b, 1);
+    if (tShape.length > 1 || (tCount !== 1 && tCount !== xShape[0])) {
+      throw new ShapeError('ERR_INVALID_SHAPE', `Expected t of shape [${xShape[0]}] (one time per sample) or a single value for t but received shape [${tShape.join(', ')}]`);
+    }
+    if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') fail('an integer tensor', 'cond.labels', `a ${labels.dtype} tensor`);
+    let autocast: number | null = null;
+    if (opts.autocast !== undefined) {
+      if (opts.autocast !== 'bfloat16' && opts.autocast !== 'float16') fail("'bfloat16' or 'float16'", 'opts.autocast', opts.autocast);
+      autocast = dtypeCode(opts.autocast);
+    }
+    return [id, x._h, t._h, labels === null ? null : labels._h, lowRes === null ? null : lowRes._h, autocast];
+  }
+
+  // ---- modes and placement ----------------------------------------------------------------
+
+  /** Training mode (dropout active). */
+  train(mode = true): this {
+    native.modelSetTraining(this.live('set training mode'), checkBool(mode, 'mode'));
+    return this;
+  }
+  /** Evaluation mode (dropout off). */
+  eval(): this {
+    return this.train(false);
+  }
+  get training(): boolean {
+    return native.modelIsTraining(this.live('read training mode'));
+  }
+
+  /** Moves the parameters in place; tensors from parameters() stay attached to the model. */
+  to(target: DType | Device | { dtype?: DType; device?: Device }): this {
+    let dtype: DType | null = null;
+    let device: Device | null = null;
+    if (typeof target === 'string') {
+      if (/^(cpu|cuda(:\d+)?)$/.test(target)) device = target as Device;
+      else dtype = checkDType(target, 'target');
+    } else if (target !== null && typeof target === 'object') {
+      if (target.dtype !== undefined) dtype = checkDType(target.dtype, 'target.dtype');
+      if (target.device !== undefined) device = checkDevice(target.device, 'target.device');
+    } else {
+      fail('a dtype, a device or {dtype, device}', 'target', target);
+    }
+    native.modelTo(this.live('move the module'), dtype === null ? null : dtypeCode(dtype), device);
+    return this;
+  }
+
+  // ---- parameters -------------------------------------------------------------------
+
+  private parameterMap(): Map<string, Tensor> {
+    const id = this.live('read parameters');
+    if (this.named === undefined) {
+      const [names, handles]: [string[], number[]] = native.modelParameters(id);
+      // Owned by the module (released by dispose()), never by the scope they are read in.
+      this.named = new Map(names.map((name, i) => [name, keep(new Tensor(handles[i]))]));
+    }
+    return this.named;
+  }
+
+  /** The parameters, sharing storage and .grad with the model (do not dispose them). */
+  parameters(): Tensor[] {
+    return [...this.parameterMap().values()];
+  }
+
+  /** [name, parameter] pairs in the model's registration order (PyTorch's named_parameters). */
+  namedParameters(): [string, Tensor][] {
+    return [...this.parameterMap().entries()];
+  }
+
+  numParameters(): number {
+    let total = 0;
+    for (const p of this.parameterMap().values()) total += p.numel;
+    return total;
+  }
+
+  /** name → detached tensor sharing storage with the parameter (PyTorch's state_dict). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, p] of this.parameterMap()) out[name] = p.detach();
+    return out;
+  }
+
+  /**
+   * Copies values into the parameters. Shapes must match; with strict (the default) the
+   * names must match exactly. The error lists every name that is missing, unexpected or
+   * of another shape.
+   */
+  loadStateDict(dict: Record<string, Tensor> | Map<string, Tensor>, opts: LoadStateDictOptions = {}): LoadReport {
+    const strict = opts.strict === undefined ? true : checkBool(opts.strict, 'opts.strict');
+    if (dict === null || typeof dict !== 'object') fail('a record of tensors', 'dict', dict);
+    const entries: [string, Tensor][] = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
+    const params = this.parameterMap();
+    const given = new Set<string>();
+    const mismatched: string[] = [];
+    const names: string[] = [];
+    const handles: number[] = [];
+    for (const [name, value] of entries) {
+      asTensor(value, `dict['${name}']`);
+      given.add(name);
+      const p = params.get(name);
+      if (p === undefined) continue;
+      const want = p.shape;
+      const have = value.shape;
+      if (want.length !== have.length || want.some((d, i) => d !== have[i])) {
+        mismatched.push(`${name} (model [${want.join(', ')}], given [${have.join(', ')}])`);
+      } else {
+        names.push(name);
+        handles.push(value._h);
+      }
+    }
+    const missing = [...params.keys()].filter((n) => !given.has(n));
+    const unexpected = [...given].filter((n) => !params.has(n));
+    const problems: string[] = [];
+    if (mismatched.length > 0) problems.push(`shapes differ: ${mismatched.join('; ')}`);
+    if (strict && missing.length > 0) problems.push(`missing: ${missing.join(', ')}`);
+    if (strict && unexpected.length > 0) problems.push(`unexpected: ${unexpected.join(', ')}`);
+    if (problems.length > 0) {
+      throw new ShapeError('ERR_STATE_DICT', `loadStateDict: the state dict does not fit the model (${problems.join('; ')})`);
+    }
+    native.modelAssign(this.live('load a state dict'), names, handles);
+    return { missing, unexpected };
+  }
+
+  /** Writes the parameters to a safetensors file (names and dtypes as they are). */
+  save(path: string): void {
+    const dict = this.stateDict();
+    try {
+      saveSafetensors(path, dict);
+    } finally {
+      for (const t of Object.values(dict)) t.dispose();
+    }
+  }
+
+  /** Loads parameters from a safetensors file (strict by default). */
+  load(path: string, opts: LoadStateDictOptions = {}): LoadReport {
+    const dict = loadSafetensors(path);
+    try {
+      return this.loadStateDict(dict, opts);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new ShapeError(e.code, `${e.message} in ${path}`);
+      throw e;
+    } finally {
+      for (const t of Object.values(dict)) t.dispose();
+    }
+  }
+
+  /** Releases the model and its parameter handles. Idempotent. */
+  dispose(): void {
+    if (this.id === 0) return;
+    if (this.named !== undefined) for (const p of this.named.values()) p.dispose();
+    this.named = undefined;
+    native.modelRelease(this.id);
+    this.id = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Reads a config object that may mix camelCase and snake_case keys, refusing unknown keys. */
+export function configReader(config: unknown, name: string, known: readonly string[]): (key: string) => unknown {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('a config object', name, config);
+  const record = config as Record<string, unknown>;
+  const snake = (key: string) => key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+  for (const key of Object.keys(record)) {
+    if (!known.includes(snake(key))) throw new ArgumentError(`Unknown key '${key}' in ${name} (known: ${known.join(', ')})`);
+  }
+  return (key: string) => {
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (record[key] !== undefined && record[camel] !== undefined && camel !== key) {
+      throw new ArgumentError(`${name} gives both '${key}' and '${camel}'`);
+    }
+    return record[key] ?? record[camel];
+  };
+}

@@ -1,0 +1,262 @@
+// Native models exposed to JS by id: creation, forward (synchronous and on the libuv
+// thread pool), parameters as shared tensor handles, train/eval, dtype/device moves.
+#include <ATen/autocast_mode.h>
+#include "mlp.h"
+#include "op_macros.h"
+#include "unet.h"
+
+namespace flowmatch {
+
+namespace {
+
+VelocityModel& modelOf(const Args& a, size_t i) {
+  double id = a.number(i);
+  auto found = a.state().models.find(static_cast<uint32_t>(id));
+  if (found == a.state().models.end()) throw FlowmatchException("ERR_DISPOSED", "the model was disposed");
+  return *found->second;
+}
+
+// Mixed precision for one forward: autocast is thread-local, so it is switched on and
+// restored around the call on whichever thread runs it.
+class AutocastScope {
+ public:
+  AutocastScope(c10::optional<at::ScalarType> dtype, at::DeviceType device) : active_(dtype.has_value()), device_(device) {
+    if (!active_) return;
+    wasEnabled_ = at::autocast::is_autocast_enabled(device);
+    previousDtype_ = at::autocast::get_autocast_dtype(device);
+    at::autocast::set_autocast_enabled(device, true);
+    at::autocast::set_autocast_dtype(device, *dtype);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!active_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(device_, wasEnabled_);
+    at::autocast::set_autocast_dtype(device_, previousDtype_);
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_;
+  at::DeviceType device_;
+  bool wasEnabled_ = false;
+  at::ScalarType previousDtype_ = at::kBFloat16;
+};
+
+// The result comes back in x's dtype, so losses and solvers never see half precision.
+at::Tensor runForward(VelocityModel& model, const at::Tensor& x, const at::Tensor& t, const Conditioning& cond, c10::optional<at::ScalarType> autocast) {
+  AutocastScope scope(autocast, x.device().type());
+  at::Tensor out = model.forward(x, t, cond);
+  return autocast.has_value() ? out.to(x.scalar_type()) : out;
+}
+
+struct ForwardArgs {
+  at::Tensor x, t;
+  Conditioning cond;
+  c10::optional<at::ScalarType> autocast;
+};
+
+// (id, x, t, labels | null, lowRes | null, autocastDtype | null)
+ForwardArgs forwardArgs(const Args& a) {
+  return ForwardArgs{a.tensor(1), a.tensor(2), Conditioning{a.optTensor(3), a.optTensor(4)}, a.optDtype(5)};
+}
+
+std::string firstLine(const std::string& text) {
+  size_t cut = std::min(text.find("Exception raised from"), text.find('\n'));
+  std::string line = cut == std::string::npos ? text : text.substr(0, cut);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+// The forward pass on the libuv pool. Tensors are copied (reference-counted) on the main
+// thread; the handle of the result is created back on it in OnOK.
+class ForwardWorker : public Napi::AsyncWorker {
+ public:
+  ForwardWorker(Napi::Env env, AddonState& state, std::shared_ptr<VelocityModel> model, ForwardArgs args)
+      : Napi::AsyncWorker(env, "flowmatch:forward"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        state_(state),
+        model_(std::move(model)),
+        args_(std::move(args)),
+        gradEnabled_(at::GradMode::is_enabled()) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      at::AutoGradMode gradMode(gradEnabled_);  // thread-local: the caller's mode, set here
+      result_ = runForward(*model_, args_.x, args_.t, args_.cond, args_.autocast);
+    } catch (const FlowmatchException& e) {
+      code_ = e.code;
+      SetError(e.what());
+    } catch (const c10::Error& e) {
+      code_ = "ERR_TORCH";
+      SetError(firstLine(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      SetError(firstLine(e.what()));
+    }
+  }
+
+  void OnOK() override {
+    deferred_.Resolve(Napi::Number::New(Env(), state_.tensors.insert(std::move(result_))));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    Napi::Env env = Env();
+    std::string text = "modelForwardAsync: " + error.Message();
+    if (state_.makeError.IsEmpty()) {
+      deferred_.Reject(Napi::Error::New(env, text).Value());
+    } else {
+      deferred_.Reject(state_.makeError.Call({Napi::String::New(env, code_), Napi::String::New(env, text)}));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  AddonState& state_;
+  std::shared_ptr<VelocityModel> model_;
+  ForwardArgs args_;
+  bool gradEnabled_;
+  at::Tensor result_;
+  std::string code_ = "ERR_NATIVE";
+};
+
+Napi::Value insertModel(const Args& a, std::shared_ptr<VelocityModel> model) {
+  AddonState& s = a.state();
+  uint32_t id = s.nextModelId++;
+  s.models.emplace(id, std::move(model));
+  return Napi::Number::New(a.env(), id);
+}
+
+// createMLP(dim, hidden[], activation, timeEmbedDim)
+Napi::Value createMLP(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  MLPConfig config;
+  config.dim = a.integer(0);
+  config.hidden = a.ints(1);
+  config.activation = activationFromName(a.string(2));
+  config.timeEmbedDim = a.integer(3);
+  return insertModel(a, std::make_shared<MLP>(config));
+}
+
+// createUNet(config) with guided-diffusion's snake_case keys, every key present
+// (lib/nn/unet.ts fills in the defaults).
+Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  if (!info[0].IsObject()) a.invalid(0, "a U-Net config object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto number = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber()) throw FlowmatchException("ERR_INVALID_ARGUMENT", std::string("U-Net config: expected a number for ") + key);
+    return v.As<Napi::Number>().DoubleValue();
+  };
+  auto integer = [&](const char* key) { return static_cast<int64_t>(number(key)); };
+  auto flag = [&](const char* key) { return o.Get(key).ToBoolean().Value(); };
+  auto ints = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsArray()) throw FlowmatchException("ERR_INVALID_ARGUMENT", std::string("U-Net config: expected an array for ") + key);
+    Napi::Array array = v.As<Napi::Array>();
+    std::vector<int64_t> out;
+    for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(static_cast<int64_t>(array.Get(i).As<Napi::Number>().DoubleValue()));
+    return out;
+  };
+  UNetConfig c;
+  c.inChannels = integer("in_channels");
+  c.modelChannels = integer("model_channels");
+  c.outChannels = integer("out_channels");
+  c.numResBlocks = integer("num_res_blocks");
+  c.attentionResolutions = ints("attention_resolutions");
+  c.dropout = number("dropout");
+  c.channelMult = ints("channel_mult");
+  c.convResample = flag("conv_resample");
+  c.numClasses = integer("num_classes");
+  c.numHeads = integer("num_heads");
+  c.numHeadChannels = integer("num_head_channels");
+  c.numHeadsUpsample = integer("num_heads_upsample");
+  c.useScaleShiftNorm = flag("use_scale_shift_norm");
+  c.resblockUpdown = flag("resblock_updown");
+  c.useNewAttentionOrder = flag("use_new_attention_order");
+  c.condChannels = integer("cond_channels");
+  return insertModel(a, makeUNet(c));
+}
+
+Napi::Value modelForward(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  ForwardArgs f = forwardArgs(a);
+  return a.ret(runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast));
+}
+
+Napi::Value modelForwardAsync(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  modelOf(a, 0);
+  auto model = s.models.at(static_cast<uint32_t>(a.number(0)));
+  auto* worker = new ForwardWorker(info.Env(), s, std::move(model), forwardArgs(a));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// modelParameters(id) -> [names[], handles[]]; the handles share storage (and .grad)
+// with the model's parameters.
+Napi::Value modelParameters(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  auto named = modelOf(a, 0).named_parameters(true);
+  Napi::Array names = Napi::Array::New(info.Env(), named.size());
+  std::vector<at::Tensor> tensors;
+  uint32_t i = 0;
+  for (const auto& item : named) {
+    names.Set(i++, Napi::String::New(info.Env(), item.key()));
+    tensors.push_back(item.value());
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, names);
+  out.Set(1u, a.retList(tensors));
+  return out;
+}
+
+// modelAssign(id, names[], tensors[]): copies values into the named parameters.
+Napi::Value modelAssign(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  auto named = modelOf(a, 0).named_parameters(true);
+  if (!info[1].IsArray()) a.invalid(1, "an array of names");
+  Napi::Array names = info[1].As<Napi::Array>();
+  std::vector<at::Tensor> values = a.tensors(2);
+  if (values.size() != names.Length()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "modelAssign: one tensor per name");
+  at::NoGradGuard noGrad;
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    at::Tensor* param = named.find(name);
+    if (param == nullptr) throw FlowmatchException("ERR_INVALID_ARGUMENT", "the model has no parameter '" + name + "'");
+    if (!param->sizes().equals(values[i].sizes())) {
+      throw FlowmatchException("ERR_INVALID_SHAPE", "parameter '" + name + "' has shape " + c10::str(param->sizes()) + ", the value " + c10::str(values[i].sizes()));
+    }
+    param->copy_(values[i]);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
+  define(env, exports, s, "createMLP", createMLP);
+  define(env, exports, s, "createUNet", createUNet);
+  define(env, exports, s, "modelForward", modelForward);
+  define(env, exports, s, "modelForwardAsync", modelForwardAsync);
+  define(env, exports, s, "modelParameters", modelParameters);
+  define(env, exports, s, "modelAssign", modelAssign);
+  FM_INPLACE("modelSetTraining", modelOf(a, 0).train(a.flag(1)));
+  FM_OP("modelIsTraining", return Napi::Boolean::New(info.Env(), modelOf(a, 0).is_training()));
+  // modelTo(id, dtype | null, device | null): parameters keep their identity (set_data),
+  // so handles and optimizers that hold them stay attached.
+  FM_INPLACE("modelTo", {
+    VelocityModel& model = modelOf(a, 0);
+    at::Device device = a.isNull(2) ? at::Device(at::kCPU) : a.device(2);
+    if (a.isNull(1)) model.to(device);
+    else if (a.isNull(2)) model.to(a.dtype(1));
+    else model.to(device, a.dtype(1));
+  });
+  FM_INPLACE("modelRelease", a.state().models.erase(static_cast<uint32_t>(a.number(0))));
+}
+
+}  // namespace flowmatch
