@@ -6,6 +6,7 @@ import { GaussianMixtureMarginal } from '../lib/paths/gaussian-mixture-marginal'
 import { cfmLoss } from '../lib/losses/cfm';
 import { fmLoss } from '../lib/losses/fm';
 import { logitNormalTime, uniformTime } from '../lib/losses/time-samplers';
+import type { Conditioning } from '../lib/sample/model';
 
 test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))², recomputed in float64', (t) => {
   tidy(() => {
@@ -16,7 +17,7 @@ test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))
     // v(x, t) = 0.3·x + t: simple enough to recompute by hand.
     const model = (x: Tensor, time: Tensor) => x.mul(0.3).add(time.unsqueeze(1));
     const loss = cfmLoss(model, otPath(), x1, { x0, t: times }).item() as number;
-    const a1 = x1.data(), a0 = x0.data(), at = times.data();
+    const a1 = x1.data() as Float32Array, a0 = x0.data() as Float32Array, at = times.data() as Float32Array;
     let sum = 0;
     for (let i = 0; i < 64; i++) {
       for (let j = 0; j < 2; j++) {
@@ -34,10 +35,10 @@ test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))
 test('the model may be an object with forward(x, t, cond); cond and float32 t of shape [batch] reach it', (t) => {
   tidy(() => {
     const x1 = randn([8, 3]);
-    const cond = randn([8, 3]);
-    let seen: { tShape: number[]; tType: string; cond?: Tensor } | undefined;
+    const cond = { lowRes: randn([8, 3]) };
+    let seen: { tShape: number[]; tType: string; cond?: Conditioning } | undefined;
     const model = {
-      forward(x: Tensor, time: Tensor, c?: Tensor) {
+      forward(x: Tensor, time: Tensor, c?: Conditioning) {
         seen = { tShape: time.shape, tType: time.dtype, cond: c };
         return x.mul(0);
       },
@@ -47,7 +48,7 @@ test('the model may be an object with forward(x, t, cond); cond and float32 t of
     t.deepEqual(seen?.tShape, [8]);
     t.is(seen?.tType, 'float32');
     t.is(seen?.cond, cond);
-    t.throws(() => cfmLoss((x: Tensor) => x.sum(1), otPath(), x1), { instanceOf: ShapeError, message: /model output/ });
+    t.throws(() => cfmLoss((x: Tensor) => x.sum(1), otPath(), x1), { instanceOf: ShapeError, message: /output of the model/ });
     t.throws(() => cfmLoss(42 as never, otPath(), x1), { instanceOf: ArgumentError, message: /velocity model/ });
   });
 });

@@ -146,7 +146,7 @@ test('per-sample times broadcast over image dims; float32 results agree with flo
     const { xt, ut } = path.sample(x0, x1, tensor(times, { dtype: 'float32' }));
     t.is(xt.dtype, 'float32');
     t.deepEqual(xt.shape, [4, 3, 2, 2]);
-    const a0 = x0.data(), a1 = x1.data(), gotX = xt.data(), gotU = ut.data();
+    const [a0, a1, gotX, gotU] = [x0, x1, xt, ut].map((v) => v.data() as Float32Array);
     for (let i = 0; i < 4; i++) {
       const r = vpRef(Math.fround(times[i]));
       for (let j = 0; j < 12; j++) {

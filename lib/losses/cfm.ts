@@ -8,12 +8,12 @@ import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
 import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
-import { type VelocityModel, evaluateVelocity } from './model';
+import { type Conditioning, type VelocityModel, callModel, checkModel } from '../sample/model';
 import { type DrawOptions, drawTraining } from './training-draw';
 
 export interface LossOptions extends DrawOptions {
-  /** Conditioning passed to the model (e.g. the low-resolution image). */
-  cond?: Tensor;
+  /** Conditioning passed to the model (class labels, the low-resolution image). */
+  cond?: Conditioning;
 }
 
 /**
@@ -24,6 +24,6 @@ export interface LossOptions extends DrawOptions {
 export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, opts: LossOptions = {}): Tensor {
   return tidy(() => {
     const { t, xt, ut } = drawTraining(path, x1, opts);
-    return mseLoss(evaluateVelocity(model, xt, t, opts.cond), ut);
+    return mseLoss(callModel(checkModel(model), xt, t, opts.cond), ut);
   });
 }

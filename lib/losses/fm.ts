@@ -7,7 +7,7 @@ import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
 import { tidy } from '../scope';
 import type { GaussianMixtureMarginal } from '../paths/gaussian-mixture-marginal';
-import { evaluateVelocity, type VelocityModel } from './model';
+import { type VelocityModel, callModel, checkModel } from '../sample/model';
 import { drawTraining } from './training-draw';
 import type { LossOptions } from './cfm';
 
@@ -19,6 +19,6 @@ import type { LossOptions } from './cfm';
 export function fmLoss(model: VelocityModel, marginal: GaussianMixtureMarginal, x1: Tensor, opts: LossOptions = {}): Tensor {
   return tidy(() => {
     const { t, xt } = drawTraining(marginal.path, x1, opts);
-    return mseLoss(evaluateVelocity(model, xt, t, opts.cond), marginal.velocity(xt, t));
+    return mseLoss(callModel(checkModel(model), xt, t, opts.cond), marginal.velocity(xt, t));
   });
 }
