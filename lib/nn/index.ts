@@ -1,4 +1,4 @@
 /** Native models: MLP and ADM U-Net vector fields. */
-export { Module, type VelocityModel, type Conditioning, type ForwardOptions, type LoadStateDictOptions, type LoadReport } from './module';
+export { Module, type ForwardOptions, type LoadStateDictOptions, type LoadReport } from './module';
 export { createMLP, ACTIVATIONS, type Activation, type MLPConfig, type ResolvedMLPConfig } from './mlp';
 export { createUNet, UNet, type UNetConfig, type ResolvedUNetConfig } from './unet';

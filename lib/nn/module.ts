@@ -12,12 +12,8 @@ import { type Device, checkDevice } from '../device';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { checkBool, fail } from '../validate';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
+import type { Conditioning } from '../sample/model';
 
-/** Conditioning inputs: class labels (int64 [N]) and a low-resolution image [N, C, h, w]. */
-export interface Conditioning {
-  labels?: Tensor;
-  lowRes?: Tensor;
-}
 
 export interface ForwardOptions {
   /**
@@ -25,11 +21,6 @@ export interface ForwardOptions {
    * bfloat16 on CUDA). The result is cast back to x's dtype.
    */
   autocast?: 'bfloat16' | 'float16';
-}
-
-/** The VelocityModel contract the ODE solvers and the training loop use. */
-export interface VelocityModel {
-  forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor;
 }
 
 export interface LoadStateDictOptions {
@@ -44,7 +35,8 @@ export interface LoadReport {
   unexpected: string[];
 }
 
-export class Module<C = unknown> implements VelocityModel {
+/** Meets the VelocityModel contract of lib/sample/model.ts (forward(x, t, cond)). */
+export class Module<C = unknown> {
   /** The normalized configuration the model was built from. */
   readonly config: C;
   private id: number;
@@ -92,7 +84,9 @@ export class Module<C = unknown> implements VelocityModel {
     if (tShape.length > 1 || (tCount !== 1 && tCount !== xShape[0])) {
       throw new ShapeError('ERR_INVALID_SHAPE', `Expected t of shape [${xShape[0]}] (one time per sample) or a single value for t but received shape [${tShape.join(', ')}]`);
     }
-    if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') fail('an integer tensor', 'cond.labels', `a ${labels.dtype} tensor`);
+    if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') {
+      throw new ArgumentError(`Expected an int64 tensor for cond.labels but received a ${labels.dtype} tensor`);
+    }
     let autocast: number | null = null;
     if (opts.autocast !== undefined) {
       if (opts.autocast !== 'bfloat16' && opts.autocast !== 'float16') fail("'bfloat16' or 'float16'", 'opts.autocast', opts.autocast);
