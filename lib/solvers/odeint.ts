@@ -41,7 +41,7 @@ export interface SolverOptions {
   safety?: number;
   ifactor?: number;
   dfactor?: number;
-  /** Dtype of solver time (default float64, whatever the state's dtype). */
+  /** Dtype of solver time (default float64); float32 takes effect only for a float32 state, as in torchdiffeq. */
   dtype?: TimeDType;
   /** Never evaluate f past the last time of the grid: the step that would cross it is clipped to land on it. */
   noOvershoot?: boolean;
@@ -133,8 +133,9 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   for (const key of Object.keys(o)) {
     if (!allowed.includes(key)) fail(`an option of method '${method}' (${allowed.join(', ')})`, `options.${key}`, key);
   }
+  // As torchdiffeq: time runs in the wider of options.dtype and the state's dtype.
   const timeDType = checkOneOf(o.dtype ?? 'float64', ['float64', 'float32'], 'options.dtype');
-  const round = rounder(timeDType);
+  const round = rounder(timeDType === 'float32' && dtypes.every((d) => d === 'float32') ? 'float32' : 'float64');
   const userTimes = checkTimes(t);
   const direction: 1 | -1 = userTimes[1] < userTimes[0] ? -1 : 1;
   const times = userTimes.map((u) => round(direction * u));
