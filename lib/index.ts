@@ -30,3 +30,7 @@ export { toSignedUnit, fromSignedUnit, type ImageDataset } from './data/image-da
 export { DataLoader, type Batch, type LoaderOptions } from './data/loader';
 export { seededPermutation } from './data/shuffle';
 export { DatasetError } from './data/dataset-error';
+export { odeint, odeintAsync, SolverError, type OdeintOptions, type SolverOptions, type OdeSolution, type OdeFunction, type OdeMethod, type AdaptiveMethod, type FixedGridMethod, type ButcherTableau, type UserNorm, type TimeDType } from './solvers';
+export { sample, sampleAsync, callModel, type SampleOptions, type SampleResult, type VelocityModel, type Conditioning } from './sample';
+export { likelihood, logProb, bitsPerDim, exactDivergence, hutchinsonDivergence, type LikelihoodOptions, type LikelihoodResult, type BitsPerDimOptions } from './likelihood';
+export { linearCombination, errorRatio, rmsNorm, allFinite } from './kernels';
