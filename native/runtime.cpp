@@ -1,6 +1,7 @@
 // Runtime services: handle release, memory counters, threads, seeds, devices, versions.
 #include "args.h"
 #include <torch/cuda.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 namespace flowmatch {
 
@@ -52,6 +53,22 @@ Napi::Value manualSeed(const Napi::CallbackInfo& info, AddonState& s) {
   return info.Env().Undefined();
 }
 
+// The CPU generator's state as a uint8 tensor, so checkpoints resume with the same random draws.
+Napi::Value rngState(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return a.ret(gen.get_state());
+}
+
+Napi::Value setRngState(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(a.tensor(0));
+  return info.Env().Undefined();
+}
+
 Napi::Value cudaIsAvailable(const Napi::CallbackInfo& info, AddonState&) {
   return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
 }
@@ -80,6 +97,8 @@ void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "setNumThreads", setNumThreads);
   define(env, exports, s, "getNumThreads", getNumThreads);
   define(env, exports, s, "manualSeed", manualSeed);
+  define(env, exports, s, "rngState", rngState);
+  define(env, exports, s, "setRngState", setRngState);
   define(env, exports, s, "cudaIsAvailable", cudaIsAvailable);
   define(env, exports, s, "cudaDeviceCount", cudaDeviceCount);
   define(env, exports, s, "buildInfo", buildInfo);
