@@ -38,7 +38,8 @@ std::vector<at::Tensor> pick(const std::vector<at::Tensor>& all, const std::vect
 
 // adamStep(params, expAvg, expAvgSq, steps, lr, beta1, beta2, eps, weightDecay, decoupled, maximize)
 // PyTorch's fused Adam/AdamW kernels: one pass over each parameter, same arithmetic as
-// torch.optim.Adam(fused=True). `steps` are float32 scalars, incremented by the kernel.
+// torch.optim.Adam(fused=True). `steps` are float32 scalars; like PyTorch's Python side we
+// count the step before the kernel, which reads it for the bias correction.
 Napi::Value adamStep(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
   at::NoGradGuard noGrad;
@@ -50,6 +51,7 @@ Napi::Value adamStep(const Napi::CallbackInfo& info, AddonState& s) {
   auto steps = pick(a.tensors(3), live.index, params.size(), "adamStep");
   double lr = a.number(4), beta1 = a.number(5), beta2 = a.number(6), eps = a.number(7), wd = a.number(8);
   bool decoupled = a.flag(9), maximize = a.flag(10);
+  at::_foreach_add_(steps, at::Scalar(1));
   if (decoupled) {
     at::_fused_adamw_(live.params, live.grads, expAvg, expAvgSq, {}, steps, lr, beta1, beta2, wd, eps, false, maximize);
   } else {
