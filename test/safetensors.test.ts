@@ -122,6 +122,7 @@ test('truncated and corrupt files give a SafetensorsError naming the file', (t) 
     t.is(error!.code, 'ERR_SAFETENSORS');
     t.true(error!.message.startsWith(file), error!.message);
     t.regex(error!.message, reason);
+    t.throws(() => readSafetensorsHeader(file), { instanceOf: SafetensorsError, message: reason });
   }
   t.throws(() => loadSafetensors(path.join(dir, 'absent.safetensors')), { code: 'ERR_READ', message: /absent\.safetensors/ });
   fs.rmSync(dir, { recursive: true });

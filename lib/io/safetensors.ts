@@ -111,11 +111,16 @@ function writeAtomically(file: string, bytes: Uint8Array): void {
 
 /** Parses and checks the header of a safetensors file held in `bytes`; `file` names it in errors. */
 export function parseSafetensorsHeader(bytes: Uint8Array, file = '<buffer>'): SafetensorsHeader {
-  if (bytes.byteLength < 8) throw new SafetensorsError(file, `truncated: ${bytes.byteLength} bytes, not even the 8-byte header length`);
+  return parseHeader(bytes, bytes.byteLength, file);
+}
+
+/** `bytes` holds at least the length prefix and the JSON header of a file of `fileLength` bytes. */
+function parseHeader(bytes: Uint8Array, fileLength: number, file: string): SafetensorsHeader {
+  if (fileLength < 8) throw new SafetensorsError(file, `truncated: ${fileLength} bytes, not even the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getBigUint64(0, true);
-  if (length > BigInt(bytes.byteLength - 8)) {
-    throw new SafetensorsError(file, `truncated or corrupt: the header length says ${length} bytes but only ${bytes.byteLength - 8} follow`);
+  if (length > BigInt(fileLength - 8)) {
+    throw new SafetensorsError(file, `truncated or corrupt: the header length says ${length} bytes but only ${fileLength - 8} follow`);
   }
   const headerLength = Number(length);
   let parsed: unknown;
@@ -126,7 +131,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, file = '<buffer>'): Sa
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SafetensorsError(file, 'corrupt header: not a JSON object');
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
+  const dataLength = fileLength - dataStart;
   const tensors: Record<string, SafetensorsEntry> = {};
   let metadata: Record<string, string> = {};
   const spans: [number, number, string][] = [];
@@ -189,9 +194,27 @@ export function loadSafetensors(file: string): Record<string, Tensor> {
   return deserializeSafetensors(readFile(file), file);
 }
 
-/** Reads only the header: names, dtypes, shapes and metadata, without the tensor data. */
+/** Reads only the header (names, dtypes, shapes, metadata), not the tensor data. */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  return parseSafetensorsHeader(readFile(file), file);
+  if (typeof file !== 'string' || file.length === 0) fail('a file path', 'file', file);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const prefix = Buffer.alloc(Math.min(8, size));
+    fs.readSync(fd, prefix, 0, prefix.length, 0);
+    // A corrupt length larger than the file is reported by parseHeader before any big read.
+    const wanted = size < 8 ? 0 : Math.min(Number(prefix.readBigUInt64LE(0)), size - 8);
+    const head = Buffer.alloc(prefix.length + wanted);
+    prefix.copy(head);
+    if (wanted > 0) fs.readSync(fd, head, 8, wanted, 8);
+    return parseHeader(head, size, file);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
+    throw new FlowmatchError('ERR_READ', `Cannot read ${file}: ${(e as Error).message}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** The metadata strings of a safetensors file. */
