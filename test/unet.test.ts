@@ -138,6 +138,22 @@ test('guided-diffusion weights load from safetensors without renames and give it
   model.dispose();
 });
 
+test('guided-diffusion SuperResModel weights (new attention order, residual resampling) give its output', (t) => {
+  const model = createUNet({
+    in_channels: 2, cond_channels: 2, model_channels: 32, out_channels: 2, num_res_blocks: 1, attention_resolutions: [2],
+    channel_mult: [1, 1], num_head_channels: 16, resblock_updown: true, use_new_attention_order: true, conv_resample: false,
+  });
+  model.load(path.join(FIXTURES, 'tiny_superres_weights.safetensors'));
+  model.eval();
+  const io = loadSafetensors(path.join(FIXTURES, 'tiny_superres_forward.safetensors'));
+  fm.tidy(() => {
+    const v = fm.noGrad(() => model.forward(io.x, io.t, { lowRes: io.low_res }));
+    assertClose(t, v.data(), io.v.data(), 1e-4, 1e-4, 'velocity');
+  });
+  fm.dispose(io);
+  model.dispose();
+});
+
 test('output shapes, conditioning and the null class', (t) => {
   fm.tidy(() => {
     const model = createUNet({ ...toConfig(archs.superResNoConvResample), numClasses: 3 });
