@@ -131,7 +131,7 @@ void registerOptim(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("zerosLikeList", {
     at::NoGradGuard noGrad;
     std::vector<at::Tensor> out;
-    for (const at::Tensor& t : a.tensors(0)) out.push_back(at::zeros_like(t, at::MemoryFormat::Contiguous));
+    for (const at::Tensor& t : a.tensors(0)) out.push_back(at::zeros_like(t, at::MemoryFormat::Preserve));  // the layout the fused kernels expect
     return a.retList(out);
   });
   // emaUpdate(shadow, params, decay): shadow ← decay·shadow + (1 − decay)·param, one

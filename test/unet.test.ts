@@ -238,6 +238,30 @@ test('forwardAsync equals forward; eval disables dropout; bf16 autocast stays cl
   model.dispose();
 });
 
+test('forwardAsync leaves the event loop free while the model runs', async (t) => {
+  const model = createUNet(toConfig(base));
+  await fm.scope(async () => {
+    const x = fm.randn([16, 1, 28, 28]);
+    let ticks = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      ticks += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    let v: fm.Tensor;
+    try {
+      v = await model.forwardAsync(x, fm.rand([16]));
+    } finally {
+      done = true;
+    }
+    t.deepEqual(v.shape, [16, 1, 28, 28]);
+    t.true(ticks > 1, `the loop turned ${ticks} times during the forward pass`);
+  });
+  model.dispose();
+});
+
 test('loadStateDict names what is missing, unexpected or of another shape', (t) => {
   const model = createUNet(toConfig(base));
   fm.tidy(() => {
