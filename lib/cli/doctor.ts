@@ -15,7 +15,7 @@ interface Check {
 
 export function doctor(opts: { json?: boolean } = {}): number {
   const requireHere = createRequire(__filename);
-  const root = path.resolve(__dirname, '..');
+  const root = packageRoot(__dirname);
   const checks: Check[] = [];
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   checks.push({ label: 'flowmatch', value: pkg.version });
@@ -74,4 +74,11 @@ export function doctor(opts: { json?: boolean } = {}): number {
     process.stdout.write(problems.length === 0 ? '\nflowmatch is ready.\n' : `\n${problems.length} problem(s) found.\n`);
   }
   return problems.length === 0 ? 0 : 1;
+}
+
+/** The folder of flowmatch's package.json: one level above dist/cli.js, two above lib/cli/doctor.ts. */
+function packageRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }

@@ -1,0 +1,66 @@
+/**
+ * Low-resolution inputs for a super-resolution run, from a file: a PNG of one image, or a
+ * safetensors file with one tensor of images ([N, C, h, w] or [N, h, w]; uint8 0–255, or
+ * floats in [−1, 1]). They must be half the run's image size, as in training.
+ */
+import * as fs from 'node:fs';
+import { Tensor } from '../tensor';
+import { tensor } from '../creation';
+import { keep, tidy, dispose } from '../scope';
+import { decodePng } from '../io/png';
+import { loadSafetensors } from '../io/safetensors';
+import { toSignedUnit } from '../data/image-dataset';
+import type { Device } from '../device';
+import { sampleShape, type RunSpec } from './run-spec';
+
+/** Images [N, C, h, w] in [−1, 1] on the run's device (kept: the caller disposes them). */
+export function readLowRes(file: string, spec: RunSpec): Tensor {
+  if (!fs.existsSync(file)) throw new Error(`--low-res file ${file} does not exist`);
+  const images = file.toLowerCase().endsWith('.png') ? fromPng(file, spec) : fromSafetensors(file);
+  const [channels, size] = sampleShape(spec);
+  const want = [channels, size / 2, size / 2];
+  const got = images.shape.slice(1);
+  if (got.join() !== want.join()) {
+    images.dispose();
+    throw new Error(`${file}: expected low-resolution images of shape [N, ${want.join(', ')}] (half of the run's ${size}×${size}) but found [${images.shape.join(', ')}]`);
+  }
+  try {
+    return keep(tidy(() => images.to(spec.device as Device).contiguous()));
+  } finally {
+    images.dispose();
+  }
+}
+
+function fromPng(file: string, spec: RunSpec): Tensor {
+  const png = decodePng(fs.readFileSync(file));
+  const channels = sampleShape(spec)[0];
+  return keep(
+    tidy(() => {
+      const hwc = tensor(png.data, { shape: [png.height, png.width, png.channels], dtype: 'uint8' });
+      // Alpha is dropped; colour becomes grey for a one-channel model.
+      const rgb = hwc.narrow(2, 0, Math.min(png.channels, 3));
+      const fitted = channels === 1 && rgb.shape[2] === 3 ? rgb.to('float32').mean([2], { keepdim: true }).round().to('uint8') : rgb;
+      return toSignedUnit(fitted.permute([2, 0, 1]).unsqueeze(0).contiguous());
+    }),
+  );
+}
+
+function fromSafetensors(file: string): Tensor {
+  const all = loadSafetensors(file);
+  const names = Object.keys(all);
+  if (names.length !== 1) {
+    dispose(all);
+    throw new Error(`${file}: expected one tensor of low-resolution images but found ${names.length} (${names.join(', ')})`);
+  }
+  try {
+    return keep(
+      tidy(() => {
+        const t = all[names[0]];
+        const batch = t.ndim === 3 ? t.unsqueeze(1) : t;
+        return batch.dtype === 'uint8' ? toSignedUnit(batch) : batch.to('float32');
+      }),
+    );
+  } finally {
+    dispose(all);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The run spec: every choice that defines a training run (data, path, model, optimization),
+ * resolved to explicit values. `train` writes it to the run folder's config.json, and
+ * `sample`, `nll` and `eval` rebuild the same model and path from it; a config.json is also
+ * a valid --config file for a new run.
+ */
+import { TOY_DATASETS } from '../data/toy2d';
+import { FASHION_MNIST_DIR } from '../data/mnist';
+import { ACTIVATIONS } from '../nn/mlp';
+import { UsageError, kebab, type OptionTable, type OptionValues } from './args';
+
+export const IMAGE_DATASETS = ['fashion-mnist', 'mnist'] as const;
+export const PATHS = ['ot', 'condot', 'vp', 've', 'cosine', 'linear-vp', 'polynomial'] as const;
+
+/** Which path takes which parameter; the rest are refused for that path. */
+const PATH_PARAMETERS: Record<(typeof PATHS)[number], string[]> = {
+  ot: ['sigmaMin'],
+  condot: [],
+  vp: ['betaMin', 'betaMax'],
+  ve: ['sigmaMin', 'sigmaMax'],
+  cosine: [],
+  'linear-vp': [],
+  polynomial: ['power'],
+};
+
+export const RUN_OPTIONS: OptionTable = {
+  dataset: { type: 'string', choices: [...TOY_DATASETS, ...IMAGE_DATASETS], help: 'training data: a 2-D toy or an IDX image folder', default: 'checkerboard' },
+  dataRoot: { type: 'string', help: 'folder with the IDX files of fashion-mnist / mnist', default: FASHION_MNIST_DIR },
+  path: { type: 'string', choices: PATHS, help: 'probability path', default: 'ot' },
+  sigmaMin: { type: 'number', min: 0, help: 'σ_min of the ot path (default 1e-4) or the ve path (default 0.01)' },
+  sigmaMax: { type: 'number', min: 0, exclusiveMin: true, help: 'σ_max of the ve path', default: '50' },
+  betaMin: { type: 'number', min: 0, exclusiveMin: true, help: 'β_min of the vp path', default: '0.1' },
+  betaMax: { type: 'number', min: 0, exclusiveMin: true, help: 'β_max of the vp path', default: '20' },
+  power: { type: 'number', min: 0, exclusiveMin: true, help: 'exponent n of the polynomial path (α_t = tⁿ)', default: '2' },
+  model: { type: 'string', choices: ['mlp', 'unet'], help: 'vector field network', default: 'mlp for toys, unet for images' },
+  hidden: { type: 'intList', min: 1, help: 'MLP hidden widths', default: '256,256,256' },
+  activation: { type: 'string', choices: ACTIVATIONS, help: 'MLP activation', default: 'silu' },
+  timeEmbedding: { type: 'string', choices: ['concat', 'sinusoidal'], help: 'how the MLP sees t', default: 'concat' },
+  modelChannels: { type: 'int', min: 1, help: 'U-Net base channels (× channel-mult must be a multiple of 32)', default: '32' },
+  channelMult: { type: 'intList', min: 1, help: 'U-Net channel multiplier per level', default: '1,2,2' },
+  numResBlocks: { type: 'int', min: 0, help: 'U-Net residual blocks per level', default: '2' },
+  attentionResolutions: { type: 'intList', min: 1, help: 'U-Net attention at these resolutions in pixels, e.g. 14,7', default: 'none' },
+  numHeads: { type: 'int', min: 1, help: 'U-Net attention heads', default: '4' },
+  dropout: { type: 'number', min: 0, max: 0.99, help: 'U-Net dropout rate', default: '0' },
+  classes: { type: 'int', min: 1, help: 'class-conditional U-Net with this many classes (10 for fashion-mnist)' },
+  labelDropout: { type: 'number', min: 0, max: 1, help: 'probability of dropping a label (classifier-free guidance)', default: '0.1 with --classes' },
+  superRes: { type: 'bool', help: 'super-resolution: the U-Net also sees the 2× downsampled image' },
+  steps: { type: 'int', min: 1, help: 'optimizer steps', default: '1000' },
+  batchSize: { type: 'int', min: 1, help: 'batch size', default: '256 for toys, 64 for images' },
+  optimizer: { type: 'string', choices: ['adam', 'adamw', 'sgd'], help: 'optimizer', default: 'adam' },
+  lr: { type: 'number', min: 0, exclusiveMin: true, help: 'learning rate', default: '1e-3 for toys, 2e-4 for images' },
+  weightDecay: { type: 'number', min: 0, help: 'weight decay', default: '0' },
+  schedule: { type: 'string', choices: ['constant', 'warmup', 'cosine'], help: 'learning-rate schedule', default: 'constant' },
+  warmupSteps: { type: 'int', min: 0, help: 'warm-up steps of the warmup and cosine schedules', default: 'steps/20 for warmup, 0 for cosine' },
+  ema: { type: 'number', min: 0, max: 0.999999, help: 'EMA decay of the weights (0 turns it off)', default: '0.999' },
+  clipGradNorm: { type: 'number', min: 0, exclusiveMin: true, help: 'clip the gradient norm to this value' },
+  seed: { type: 'int', min: 0, help: 'random seed', default: '0' },
+  device: { type: 'string', choices: ['cpu', 'cuda', 'cuda:0', 'cuda:1', 'cuda:2', 'cuda:3'], help: 'where to train', default: 'cpu' },
+  checkpointEvery: { type: 'int', min: 1, help: 'write a checkpoint every this many steps', default: 'only at the end' },
+};
+
+export type PathName = (typeof PATHS)[number];
+
+export interface RunSpec {
+  dataset: string;
+  dataRoot?: string;
+  path: PathName;
+  sigmaMin?: number;
+  sigmaMax?: number;
+  betaMin?: number;
+  betaMax?: number;
+  power?: number;
+  model: 'mlp' | 'unet';
+  hidden?: number[];
+  activation?: string;
+  timeEmbedding?: 'concat' | 'sinusoidal';
+  modelChannels?: number;
+  channelMult?: number[];
+  numResBlocks?: number;
+  attentionResolutions?: number[];
+  numHeads?: number;
+  dropout?: number;
+  classes?: number;
+  labelDropout?: number;
+  superRes?: boolean;
+  steps: number;
+  batchSize: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  schedule: 'constant' | 'warmup' | 'cosine';
+  warmupSteps?: number;
+  ema: number;
+  clipGradNorm?: number;
+  seed: number;
+  device: string;
+  checkpointEvery?: number;
+}
+
+export const isImageDataset = (dataset: string): boolean => (IMAGE_DATASETS as readonly string[]).includes(dataset);
+
+/** Shape of one sample: [2] for the toys, [1, 28, 28] for the IDX image sets. */
+export function sampleShape(spec: RunSpec): number[] {
+  return isImageDataset(spec.dataset) ? [1, 28, 28] : [2];
+}
+
+function refuse(given: OptionValues, names: string[], why: string): void {
+  const stray = names.filter((n) => given[n] !== undefined);
+  if (stray.length > 0) throw new UsageError(`${stray.map((n) => `--${kebab(n)}`).join(', ')} ${stray.length > 1 ? 'do' : 'does'} not apply ${why}`);
+}
+
+const MLP_KEYS = ['hidden', 'activation', 'timeEmbedding'];
+const UNET_KEYS = ['modelChannels', 'channelMult', 'numResBlocks', 'attentionResolutions', 'numHeads', 'dropout', 'classes', 'labelDropout', 'superRes'];
+
+/** The spec from option values: defaults filled in, options that do not apply to the choices refused. */
+export function resolveRunSpec(given: OptionValues): RunSpec {
+  const v = given as Partial<RunSpec>;
+  const dataset = v.dataset ?? 'checkerboard';
+  const images = isImageDataset(dataset);
+  const path = v.path ?? 'ot';
+  const model = v.model ?? (images ? 'unet' : 'mlp');
+  if (model === 'mlp' && images) throw new UsageError(`--model mlp works on the 2-D toys; use --model unet for ${dataset}`);
+  if (model === 'unet' && !images) throw new UsageError(`--model unet works on images; use --model mlp for ${dataset}`);
+  if (!images) refuse(given, ['dataRoot'], `to the 2-D toy ${dataset}`);
+  refuse(given, PATHS.flatMap((p) => PATH_PARAMETERS[p]).filter((k, i, all) => all.indexOf(k) === i && !PATH_PARAMETERS[path].includes(k)), `to --path ${path}`);
+  refuse(given, model === 'mlp' ? UNET_KEYS : MLP_KEYS, `to --model ${model}`);
+  if (v.labelDropout !== undefined && v.classes === undefined) throw new UsageError('--label-dropout needs --classes (a class-conditional model)');
+  if (v.classes !== undefined && v.classes < 10) throw new UsageError(`Expected at least 10 classes for --classes (${dataset} has labels 0–9) but received ${v.classes}`);
+  if (v.schedule === 'constant' && v.warmupSteps !== undefined) throw new UsageError('--warmup-steps applies to --schedule warmup or cosine');
+
+  const spec: RunSpec = {
+    dataset,
+    ...(images ? { dataRoot: v.dataRoot ?? FASHION_MNIST_DIR } : {}),
+    path,
+    ...pathParameters(path, v),
+    model,
+    ...(model === 'mlp'
+      ? { hidden: v.hidden ?? [256, 256, 256], activation: v.activation ?? 'silu', timeEmbedding: v.timeEmbedding ?? 'concat' }
+      : {
+          modelChannels: v.modelChannels ?? 32,
+          channelMult: v.channelMult ?? [1, 2, 2],
+          numResBlocks: v.numResBlocks ?? 2,
+          attentionResolutions: v.attentionResolutions ?? [],
+          numHeads: v.numHeads ?? 4,
+          dropout: v.dropout ?? 0,
+          ...(v.classes === undefined ? {} : { classes: v.classes, labelDropout: v.labelDropout ?? 0.1 }),
+          superRes: v.superRes ?? false,
+        }),
+    steps: v.steps ?? 1000,
+    batchSize: v.batchSize ?? (images ? 64 : 256),
+    optimizer: v.optimizer ?? 'adam',
+    lr: v.lr ?? (images ? 2e-4 : 1e-3),
+    weightDecay: v.weightDecay ?? 0,
+    schedule: v.schedule ?? 'constant',
+    ...(v.warmupSteps === undefined ? {} : { warmupSteps: v.warmupSteps }),
+    ema: v.ema ?? 0.999,
+    ...(v.clipGradNorm === undefined ? {} : { clipGradNorm: v.clipGradNorm }),
+    seed: v.seed ?? 0,
+    device: v.device ?? 'cpu',
+    ...(v.checkpointEvery === undefined ? {} : { checkpointEvery: v.checkpointEvery }),
+  };
+  for (const res of spec.attentionResolutions ?? []) {
+    if (28 % res !== 0) throw new UsageError(`Expected resolutions that divide the image size 28 (such as 14 or 7) for --attention-resolutions but received ${res}`);
+  }
+  return spec;
+}
+
+function pathParameters(path: PathName, v: Partial<RunSpec>): Partial<RunSpec> {
+  switch (path) {
+    case 'ot':
+      return { sigmaMin: v.sigmaMin ?? 1e-4 };
+    case 've':
+      if ((v.sigmaMin ?? 0.01) >= (v.sigmaMax ?? 50)) throw new UsageError(`Expected --sigma-max greater than --sigma-min for --path ve but received ${v.sigmaMax ?? 50} ≤ ${v.sigmaMin ?? 0.01}`);
+      return { sigmaMin: v.sigmaMin ?? 0.01, sigmaMax: v.sigmaMax ?? 50 };
+    case 'vp':
+      return { betaMin: v.betaMin ?? 0.1, betaMax: v.betaMax ?? 20 };
+    case 'polynomial':
+      return { power: v.power ?? 2 };
+    default:
+      return {};
+  }
+}

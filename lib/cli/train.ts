@@ -1,0 +1,121 @@
+/**
+ * `flowmatch train`: resolves the run spec (flags over --config over the defaults), trains
+ * with lib/train, and adds loss.png and samples.png to the run folder. Ctrl-C stops after
+ * the current step with a valid checkpoint; a second Ctrl-C ends the process at once.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { train, CHECKPOINT_FILE, METRICS_FILE } from '../train/trainer';
+import { writePng } from '../io/png';
+import { lowResFromTest, trainingConditioning, trainingData } from './run-data';
+import { buildModel, buildPath, type TrainedRun } from './run-model';
+import { RUN_OPTIONS, isImageDataset, resolveRunSpec, type RunSpec } from './run-spec';
+import { UsageError, parseArgs, readConfigFile, usage, type OptionTable, type OptionValues } from './args';
+import { drawSamples } from './draw-samples';
+import { lossPicture, samplesPicture } from './pictures';
+import { printResult } from './output';
+
+const OPTIONS: OptionTable = {
+  ...RUN_OPTIONS,
+  out: { type: 'string', help: 'run folder', default: 'runs/<dataset>' },
+  resume: { type: 'bool', help: 'continue the run in --out from its checkpoint (its config.json is the base config)' },
+  config: { type: 'string', help: 'JSON file of options (camelCase or kebab-case keys); flags override it' },
+  json: { type: 'bool', help: 'print the result as JSON on stdout' },
+};
+
+const OWN = ['out', 'resume', 'config', 'json'];
+const TOY_PREVIEW = 2000;
+const IMAGE_PREVIEW = 36;
+
+export const TRAIN_USAGE = usage('flowmatch train [options]', OPTIONS);
+
+function split(values: OptionValues): { run: OptionValues; own: OptionValues } {
+  const run: OptionValues = {};
+  const own: OptionValues = {};
+  for (const [k, v] of Object.entries(values)) (OWN.includes(k) ? own : run)[k] = v;
+  return { run, own };
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, help } = parseArgs(argv, OPTIONS);
+  if (help) {
+    process.stdout.write(TRAIN_USAGE);
+    return 0;
+  }
+  const { run: flags, own } = split(values);
+  const resume = own.resume === true;
+  const outGiven = own.out as string | undefined;
+  const previous = resume && outGiven !== undefined ? path.join(outGiven, 'config.json') : undefined;
+  const base = own.config !== undefined ? readConfigFile(own.config as string, RUN_OPTIONS) : previous !== undefined && fs.existsSync(previous) ? readConfigFile(previous, RUN_OPTIONS) : {};
+  const spec = resolveRunSpec({ ...base, ...flags });
+  const out = outGiven ?? path.join('runs', spec.dataset);
+  if (resume && !fs.existsSync(path.join(out, CHECKPOINT_FILE))) throw new UsageError(`--resume: ${out} has no ${CHECKPOINT_FILE} to continue from`);
+  if (!resume && fs.existsSync(path.join(out, CHECKPOINT_FILE))) throw new UsageError(`${out} already holds a run: pass --resume to continue it, or choose another --out`);
+
+  const model = buildModel(spec);
+  const source = trainingData(spec);
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    process.off('SIGINT', onInterrupt);
+    if (!own.json) process.stderr.write('\nstopping after this step (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    const result = await train({
+      model,
+      path: buildPath(spec),
+      data: source.data,
+      steps: spec.steps,
+      optimizer: { name: spec.optimizer, lr: spec.lr, weightDecay: spec.weightDecay },
+      schedule: spec.schedule === 'constant' ? undefined : { name: spec.schedule, warmupSteps: spec.warmupSteps },
+      clipGradNorm: spec.clipGradNorm,
+      ema: spec.ema > 0 ? { decay: spec.ema } : false,
+      labelDropout: spec.classes === undefined ? undefined : spec.labelDropout,
+      conditioning: trainingConditioning(spec),
+      seed: spec.seed,
+      outDir: out,
+      resume,
+      checkpointEvery: spec.checkpointEvery,
+      signal: controller.signal,
+      config: spec as unknown as Record<string, unknown>,
+    });
+    const files = [CHECKPOINT_FILE, 'model.safetensors', METRICS_FILE, 'config.json'].map((f) => path.join(out, f));
+    if (fs.existsSync(path.join(out, METRICS_FILE)) && fs.statSync(path.join(out, METRICS_FILE)).size > 0) {
+      await writePng(path.join(out, 'loss.png'), lossPicture(path.join(out, METRICS_FILE), `${spec.dataset}, ${spec.path} path`));
+      files.push(path.join(out, 'loss.png'));
+    }
+    if (!result.stopped) {
+      await writePng(path.join(out, 'samples.png'), previewPicture(spec, model, out));
+      files.push(path.join(out, 'samples.png'));
+    }
+    printResult(own.json === true, { step: result.step, stopped: result.stopped, finalLoss: result.finalLoss, seconds: result.seconds, out, files }, () =>
+      [
+        `${result.stopped ? 'stopped' : 'trained'} ${spec.dataset} (${spec.model}, ${spec.path} path) to step ${result.step} in ${result.seconds.toFixed(1)} s; final loss ${result.finalLoss.toFixed(4)}`,
+        `run folder: ${out}`,
+      ].join('\n'),
+    );
+    return result.stopped ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    source.release();
+    model.dispose();
+  }
+}
+
+/** A first look at the trained model: toy samples by dopri5, or an image grid by 50 Euler steps. */
+function previewPicture(spec: RunSpec, model: TrainedRun['model'], out: string) {
+  model.eval();
+  const run: TrainedRun = { spec, model, path: buildPath(spec), source: out };
+  const images = isImageDataset(spec.dataset);
+  const n = images ? IMAGE_PREVIEW : TOY_PREVIEW;
+  const lowRes = spec.superRes ? lowResFromTest(spec, n) : undefined;
+  const labels = spec.classes === undefined ? undefined : Array.from({ length: spec.classes }, (_, i) => i);
+  const drawn = drawSamples(run, { n, method: images ? 'euler' : 'dopri5', steps: 50, labels, lowRes, batchSize: n, seed: spec.seed });
+  try {
+    return samplesPicture(drawn.samples, `${spec.dataset} samples (${drawn.nfe} NFE)`);
+  } finally {
+    drawn.samples.dispose();
+    lowRes?.dispose();
+  }
+}
