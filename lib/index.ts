@@ -41,3 +41,4 @@ export { train, type TrainOptions, type TrainResult, type TrainBatch, type Batch
 export { saveCheckpoint, loadCheckpoint, type CheckpointContents } from './train/checkpoint';
 export { readMetrics } from './train/metrics-log';
 export { ProgressBar } from './progress';
+export { trainFashionClassifier, loadFashionClassifier, FASHION_CLASSIFIER_FEATURES, type FashionClassifier, type TrainFashionClassifierOptions, type TrainFashionClassifierResult } from './metrics/fashion-classifier';
