@@ -7,7 +7,8 @@
 import { native } from './native';
 import { currentScope, type Trackable } from './scope';
 import { type DType, type DataFor, checkDType, dtypeCode, dtypeFromCode, readbackArray } from './dtype';
-import { type Device, checkDevice } from './device';
+import type { Device } from './device';
+import { resolveTarget } from './conversion-target';
 import { DisposedError } from './errors';
 import { checkBool, checkDims, checkInt, checkNumber, checkOneOf, checkShape, fail } from './validate';
 
@@ -121,19 +122,9 @@ export class Tensor<D extends DType = DType> implements Trackable {
   // ---- conversion -----------------------------------------------------------------
 
   /** A copy on another device and/or with another dtype: to('cuda'), to('float64'), to({dtype, device}). */
-  to<T extends DType = D>(target: DType | Device | { dtype?: T; device?: Device }): Tensor<T> {
-    let dtype: DType | null = null;
-    let device: Device | null = null;
-    if (typeof target === 'string') {
-      if (/^(cpu|cuda(:\d+)?)$/.test(target)) device = target as Device;
-      else dtype = checkDType(target, 'target');
-    } else if (target !== null && typeof target === 'object') {
-      if (target.dtype !== undefined) dtype = checkDType(target.dtype, 'target.dtype');
-      if (target.device !== undefined) device = checkDevice(target.device, 'target.device');
-    } else {
-      fail('a dtype, a device or {dtype, device}', 'target', target);
-    }
-    return new Tensor(native.to(this.live('convert'), dtype === null ? null : dtypeCode(dtype), device));
+  to<T extends DType = D>(target: T | Device | { dtype?: T; device?: Device }): Tensor<T> {
+    const { dtype, device } = resolveTarget(target);
+    return new Tensor(native.to(this.live('convert'), dtype, device));
   }
   float(): Tensor<'float32'> {
     return this.to('float32');

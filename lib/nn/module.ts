@@ -5,10 +5,10 @@
  * train it.
  */
 import { native } from '../native';
+import { type ConversionTarget, resolveTarget } from '../conversion-target';
 import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';
-import { type DType, checkDType, dtypeCode } from '../dtype';
-import { type Device, checkDevice } from '../device';
+import { dtypeCode } from '../dtype';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { checkBool, fail } from '../validate';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
@@ -111,19 +111,9 @@ export class Module<C = unknown> {
   }
 
   /** Moves the parameters in place; tensors from parameters() stay attached to the model. */
-  to(target: DType | Device | { dtype?: DType; device?: Device }): this {
-    let dtype: DType | null = null;
-    let device: Device | null = null;
-    if (typeof target === 'string') {
-      if (/^(cpu|cuda(:\d+)?)$/.test(target)) device = target as Device;
-      else dtype = checkDType(target, 'target');
-    } else if (target !== null && typeof target === 'object') {
-      if (target.dtype !== undefined) dtype = checkDType(target.dtype, 'target.dtype');
-      if (target.device !== undefined) device = checkDevice(target.device, 'target.device');
-    } else {
-      fail('a dtype, a device or {dtype, device}', 'target', target);
-    }
-    native.modelTo(this.live('move the module'), dtype === null ? null : dtypeCode(dtype), device);
+  to(target: ConversionTarget): this {
+    const { dtype, device } = resolveTarget(target);
+    native.modelTo(this.live('move the module'), dtype, device);
     return this;
   }
 
