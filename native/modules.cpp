@@ -1,6 +1,7 @@
 // Native models exposed to JS by id: creation, forward (synchronous and on the libuv
 // thread pool), parameters as shared tensor handles, train/eval, dtype/device moves.
 #include <ATen/autocast_mode.h>
+#include "errors.h"
 #include "mlp.h"
 #include "op_macros.h"
 #include "unet.h"
@@ -62,13 +63,6 @@ ForwardArgs forwardArgs(const Args& a) {
   return ForwardArgs{a.tensor(1), a.tensor(2), Conditioning{a.optTensor(3), a.optTensor(4)}, a.optDtype(5)};
 }
 
-std::string firstLine(const std::string& text) {
-  size_t cut = std::min(text.find("Exception raised from"), text.find('\n'));
-  std::string line = cut == std::string::npos ? text : text.substr(0, cut);
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
-}
-
 // The forward pass on the libuv pool. Tensors are copied (reference-counted) on the main
 // thread; the handle of the result is created back on it in OnOK.
 class ForwardWorker : public Napi::AsyncWorker {
@@ -87,14 +81,9 @@ class ForwardWorker : public Napi::AsyncWorker {
     try {
       at::AutoGradMode gradMode(gradEnabled_);  // thread-local: the caller's mode, set here
       result_ = runForward(*model_, args_.x, args_.t, args_.cond, args_.autocast);
-    } catch (const FlowmatchException& e) {
-      code_ = e.code;
-      SetError(e.what());
-    } catch (const c10::Error& e) {
-      code_ = "ERR_TORCH";
-      SetError(firstLine(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      SetError(firstLine(e.what()));
+    } catch (...) {
+      error_ = describeCurrentException();
+      SetError(error_.message);
     }
   }
 
@@ -102,15 +91,7 @@ class ForwardWorker : public Napi::AsyncWorker {
     deferred_.Resolve(Napi::Number::New(Env(), state_.tensors.insert(std::move(result_))));
   }
 
-  void OnError(const Napi::Error& error) override {
-    Napi::Env env = Env();
-    std::string text = "modelForwardAsync: " + error.Message();
-    if (state_.makeError.IsEmpty()) {
-      deferred_.Reject(Napi::Error::New(env, text).Value());
-    } else {
-      deferred_.Reject(state_.makeError.Call({Napi::String::New(env, code_), Napi::String::New(env, text)}));
-    }
-  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(makeJsError(Env(), state_, "modelForwardAsync", error_)); }
 
  private:
   Napi::Promise::Deferred deferred_;
@@ -119,7 +100,7 @@ class ForwardWorker : public Napi::AsyncWorker {
   ForwardArgs args_;
   bool gradEnabled_;
   at::Tensor result_;
-  std::string code_ = "ERR_NATIVE";
+  ErrorInfo error_;
 };
 
 Napi::Value insertModel(const Args& a, std::shared_ptr<VelocityModel> model) {

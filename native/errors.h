@@ -1,0 +1,19 @@
+// Turning C++ exceptions into flowmatch's typed JS errors (see errors.cpp).
+#pragma once
+#include "pch.h"
+#include "state.h"
+
+namespace flowmatch {
+
+struct ErrorInfo {
+  std::string code;
+  std::string message;
+};
+
+// The code and one-line message of the exception being handled; call inside a catch block.
+ErrorInfo describeCurrentException();
+
+// A JS error object of the flowmatch class for `code`, its message prefixed by `fnName`.
+Napi::Value makeJsError(Napi::Env env, AddonState& state, const char* fnName, const ErrorInfo& info);
+
+}  // namespace flowmatch
