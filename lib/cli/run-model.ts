@@ -102,8 +102,16 @@ function inFile<T>(file: string, fn: () => T): T {
   }
 }
 
+interface StoredRun {
+  given: OptionValues;
+  weights: Record<string, Tensor>;
+  /** The weights are a checkpoint's EMA shadows, named shadow.<i> in the model's parameter order. */
+  shadows: boolean;
+  source: string;
+}
+
 /** The spec and the weights a run folder (config.json + model.safetensors) or a checkpoint holds. */
-function readRun(where: RunLocation): { given: OptionValues; weights: Record<string, Tensor>; source: string } {
+function readRun(where: RunLocation): StoredRun {
   if (where.run !== undefined) {
     const dir = where.run;
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`run folder ${dir} does not exist`);
@@ -112,7 +120,7 @@ function readRun(where: RunLocation): { given: OptionValues; weights: Record<str
     const given = inFile(configFile, () => readConfigFile(configFile, RUN_OPTIONS));
     const source = path.join(dir, MODEL_FILE);
     if (!fs.existsSync(source)) throw new Error(`${dir} has no ${MODEL_FILE}: its training has not written weights yet`);
-    return { given, weights: inFile(source, () => loadSafetensors(source)), source };
+    return { given, weights: inFile(source, () => loadSafetensors(source)), shadows: false, source };
   }
   const source = where.checkpoint as string;
   if (!fs.existsSync(source)) throw new Error(`checkpoint ${source} does not exist`);
@@ -126,7 +134,7 @@ function readRun(where: RunLocation): { given: OptionValues; weights: Record<str
       throw new UsageError(`${source} holds no run spec (it was not written by \`flowmatch train\`): pass --config <config.json>`);
     }
     const given = where.config !== undefined ? readConfigFile(where.config, RUN_OPTIONS) : inFile(source, () => optionsFromRecord(stored, RUN_OPTIONS, `the run spec in ${source}`));
-    return { given, weights, source };
+    return { given, weights, shadows: ema !== undefined, source };
   } catch (e) {
     dispose(weights);
     throw e;
@@ -139,13 +147,14 @@ function readRun(where: RunLocation): { given: OptionValues; weights: Record<str
  */
 export function openRun(where: RunLocation): TrainedRun {
   if ((where.run === undefined) === (where.checkpoint === undefined)) throw new UsageError('give either --run <folder> or --checkpoint <file>');
-  const { given, weights, source } = readRun(where);
+  const { given, weights, shadows, source } = readRun(where);
   let model: Module | undefined;
   try {
     const spec = inFile(where.config ?? (where.run ? path.join(where.run, 'config.json') : source), () => resolveRunSpec(given));
     model = buildModel(spec);
     const loaded = model;
-    inFile(source, () => loaded.loadStateDict(weights));
+    const named = shadows ? Object.fromEntries(loaded.namedParameters().map(([name], i) => [name, weights[`shadow.${i}`]])) : weights;
+    inFile(source, () => loaded.loadStateDict(named));
     model.eval();
     return { spec, model, path: buildPath(spec), source };
   } catch (e) {

@@ -15,17 +15,20 @@ import { drawSamples } from './draw-samples';
 import { lossPicture, samplesPicture } from './pictures';
 import { printResult } from './output';
 
+const TOY_PREVIEW = 2000;
+const IMAGE_PREVIEW = 16;
+
 const OPTIONS: OptionTable = {
   ...RUN_OPTIONS,
   out: { type: 'string', help: 'run folder', default: 'runs/<dataset>' },
   resume: { type: 'bool', help: 'continue the run in --out from its checkpoint (its config.json is the base config)' },
   config: { type: 'string', help: 'JSON file of options (camelCase or kebab-case keys); flags override it' },
+  previewSamples: { type: 'int', min: 0, help: 'samples drawn for samples.png at the end (0: none)', default: `${TOY_PREVIEW} for toys, ${IMAGE_PREVIEW} for images` },
   json: { type: 'bool', help: 'print the result as JSON on stdout' },
 };
 
-const OWN = ['out', 'resume', 'config', 'json'];
-const TOY_PREVIEW = 2000;
-const IMAGE_PREVIEW = 36;
+
+const OWN = ['out', 'resume', 'config', 'previewSamples', 'json'];
 
 export const TRAIN_USAGE = usage('flowmatch train [options]', OPTIONS);
 
@@ -85,8 +88,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       await writePng(path.join(out, 'loss.png'), lossPicture(path.join(out, METRICS_FILE), `${spec.dataset}, ${spec.path} path`));
       files.push(path.join(out, 'loss.png'));
     }
-    if (!result.stopped) {
-      await writePng(path.join(out, 'samples.png'), previewPicture(spec, model, out));
+    const preview = (own.previewSamples as number | undefined) ?? (isImageDataset(spec.dataset) ? IMAGE_PREVIEW : TOY_PREVIEW);
+    if (!result.stopped && preview > 0) {
+      await writePng(path.join(out, 'samples.png'), previewPicture(spec, model, out, preview));
       files.push(path.join(out, 'samples.png'));
     }
     printResult(own.json === true, { step: result.step, stopped: result.stopped, finalLoss: result.finalLoss, seconds: result.seconds, out, files }, () =>
@@ -103,15 +107,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** A first look at the trained model: toy samples by dopri5, or an image grid by 50 Euler steps. */
-function previewPicture(spec: RunSpec, model: TrainedRun['model'], out: string) {
+/** A first look at the trained model: toy samples by dopri5, or an image grid by 25 midpoint steps. */
+function previewPicture(spec: RunSpec, model: TrainedRun['model'], out: string, n: number) {
   model.eval();
   const run: TrainedRun = { spec, model, path: buildPath(spec), source: out };
   const images = isImageDataset(spec.dataset);
-  const n = images ? IMAGE_PREVIEW : TOY_PREVIEW;
   const lowRes = spec.superRes ? lowResFromTest(spec, n) : undefined;
   const labels = spec.classes === undefined ? undefined : Array.from({ length: spec.classes }, (_, i) => i);
-  const drawn = drawSamples(run, { n, method: images ? 'euler' : 'dopri5', steps: 50, labels, lowRes, batchSize: n, seed: spec.seed });
+  const drawn = drawSamples(run, { n, method: images ? 'midpoint' : 'dopri5', steps: 25, labels, lowRes, batchSize: n, seed: spec.seed });
   try {
     return samplesPicture(drawn.samples, `${spec.dataset} samples (${drawn.nfe} NFE)`);
   } finally {

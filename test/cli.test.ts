@@ -1,0 +1,241 @@
+/**
+ * The `flowmatch` command end to end, run as a child process (`node --import tsx
+ * lib/cli/main.ts`) on tiny settings: train, sample, nll, eval on a toy MLP and on a tiny
+ * U-Net over 64 Fashion-MNIST images; usage errors and bad files; Ctrl-C during training.
+ */
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { FASHION_MNIST_DIR, encodePng, loadCheckpoint, readMetrics, readSafetensorsHeader, dispose } from '../lib/index';
+
+const ROOT = path.resolve(__dirname, '..');
+const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmatch-cli-'));
+const MOONS = path.join(tmp, 'moons');
+const UNET = path.join(tmp, 'unet');
+const IDX = path.join(tmp, 'idx');
+const haveImages = fs.existsSync(FASHION_MNIST_DIR);
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function finished(child: ReturnType<typeof start>): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+const cli = (...args: string[]): Promise<Result> => finished(start(args));
+
+/** Leftovers of interrupted atomic writes (the library's and writePng's temp files). */
+const tempFiles = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('.tmp-'));
+
+/** The first `count` records of an IDX file (gzipped), as an uncompressed IDX file. */
+function idxHead(file: string, count: number): Buffer {
+  const all = zlib.gunzipSync(fs.readFileSync(file));
+  const dims = all[3];
+  const header = Buffer.from(all.subarray(0, 4 + 4 * dims));
+  header.writeUInt32BE(count, 4);
+  let recordBytes = 1;
+  for (let d = 1; d < dims; d++) recordBytes *= header.readUInt32BE(4 + 4 * d);
+  return Buffer.concat([header, all.subarray(header.length, header.length + count * recordBytes)]);
+}
+
+const TINY_UNET = ['--dataset', 'fashion-mnist', '--data-root', IDX, '--model-channels', '32', '--channel-mult', '1,2', '--num-res-blocks', '1', '--num-heads', '1'];
+
+let moonsTrain: Result;
+let unetTrain: Result | undefined;
+
+test.before(async () => {
+  if (haveImages) {
+    fs.mkdirSync(IDX);
+    for (const [prefix, count] of [['train', 64], ['t10k', 16]] as const) {
+      for (const kind of ['images-idx3', 'labels-idx1']) {
+        fs.writeFileSync(path.join(IDX, `${prefix}-${kind}-ubyte`), idxHead(path.join(FASHION_MNIST_DIR, `${prefix}-${kind}-ubyte.gz`), count));
+      }
+    }
+  }
+  [moonsTrain, unetTrain] = await Promise.all([
+    cli('train', '--dataset', 'moons', '--hidden', '8,8', '--steps', '20', '--batch-size', '64', '--out', MOONS, '--preview-samples', '200', '--json'),
+    haveImages
+      ? cli('train', ...TINY_UNET, '--classes', '10', '--super-res', '--steps', '3', '--batch-size', '8', '--out', UNET, '--preview-samples', '4', '--json')
+      : undefined,
+  ]);
+});
+
+test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('train writes a complete run folder and prints JSON only', (t) => {
+  t.is(moonsTrain.code, 0, moonsTrain.stderr);
+  const result = JSON.parse(moonsTrain.stdout);
+  t.is(result.step, 20);
+  t.true(Number.isFinite(result.finalLoss));
+  for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'model.safetensors', 'loss.png', 'samples.png']) t.true(fs.existsSync(path.join(MOONS, f)), f);
+  t.deepEqual(tempFiles(MOONS), []);
+  const config = JSON.parse(fs.readFileSync(path.join(MOONS, 'config.json'), 'utf8'));
+  t.like(config, { dataset: 'moons', path: 'ot', model: 'mlp', hidden: [8, 8], steps: 20, batchSize: 64 });
+  t.is(readMetrics(path.join(MOONS, 'metrics.jsonl')).length, 20);
+});
+
+test('sample writes a PNG and a safetensors file and reports NFE', async (t) => {
+  const png = path.join(tmp, 'moons-samples.png');
+  const st = path.join(tmp, 'moons-samples.safetensors');
+  const r = await cli('sample', '--run', MOONS, '--png', png, '--safetensors', st, '--method', 'rk4', '--steps', '5', '--n', '50', '--json');
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { nfe: 20, n: 50, files: [st, png] });
+  t.deepEqual(readSafetensorsHeader(st).tensors.samples.shape, [50, 2]);
+  t.is(fs.readFileSync(png).subarray(1, 4).toString(), 'PNG');
+});
+
+test('nll and eval on a toy run', async (t) => {
+  const [nll, evaluation] = await Promise.all([cli('nll', '--run', MOONS, '--n', '100', '--json'), cli('eval', '--run', MOONS, '--n', '100')]);
+  t.is(nll.code, 0, nll.stderr);
+  const r = JSON.parse(nll.stdout);
+  t.is(r.unit, 'nats');
+  t.is(r.n, 100);
+  t.true(Number.isFinite(r.nll) && r.nfe > 0);
+  t.is(evaluation.code, 0, evaluation.stderr);
+  t.regex(evaluation.stdout, /W2\s+\d+\.\d+/);
+  t.regex(evaluation.stdout, /NLL \(nats\)/);
+  t.regex(evaluation.stdout, /NFE \(sampling\)\s+\d+\s+dopri5, rtol 0\.00001/);
+});
+
+test('help for the command and for each subcommand', async (t) => {
+  const [top, train] = await Promise.all([cli('--help'), cli('train', '--help')]);
+  t.is(top.code, 0);
+  t.regex(top.stdout, /commands:[\s\S]*train[\s\S]*sample[\s\S]*nll[\s\S]*eval[\s\S]*doctor/);
+  t.is(train.code, 0);
+  t.regex(train.stdout, /--sigma-min <number>/);
+  t.regex(train.stdout, /--optimizer adam\|adamw\|sgd/);
+});
+
+test('usage errors: unknown option, bad values, conflicting options; nothing written', async (t) => {
+  const out = path.join(tmp, 'never');
+  const [unknown, badNumber, badChoice, misplaced] = await Promise.all([
+    cli('train', '--stepz', '3', '--out', out),
+    cli('train', '--lr', 'abc', '--out', out),
+    cli('sample', '--run', MOONS, '--png', path.join(out, 'x.png'), '--method', 'rk5'),
+    cli('train', '--dataset', 'moons', '--beta-min', '0.1', '--out', out),
+  ]);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /unknown option --stepz \(did you mean --steps\?\)/);
+  t.is(badNumber.code, 2);
+  t.regex(badNumber.stderr, /Expected a number > 0 for --lr but received "abc"/);
+  t.is(badChoice.code, 2);
+  t.regex(badChoice.stderr, /Expected one of .*dopri5.* for --method but received "rk5"/);
+  t.is(misplaced.code, 2);
+  t.regex(misplaced.stderr, /--beta-min does not apply to --path ot/);
+  t.false(fs.existsSync(out));
+});
+
+test('bad files: missing run folder, corrupt config.json, corrupt checkpoint', async (t) => {
+  const broken = path.join(tmp, 'broken');
+  fs.cpSync(MOONS, broken, { recursive: true });
+  fs.writeFileSync(path.join(broken, 'config.json'), '{"dataset": "moons", "hidden": [8, 8');
+  const badCheckpoint = path.join(tmp, 'bad-checkpoint.safetensors');
+  fs.writeFileSync(badCheckpoint, fs.readFileSync(path.join(MOONS, 'checkpoint.safetensors')).subarray(0, 200));
+  const png = path.join(tmp, 'never.png');
+  const [missing, config, checkpoint] = await Promise.all([
+    cli('sample', '--run', path.join(tmp, 'no-such-run'), '--png', png),
+    cli('nll', '--run', broken),
+    cli('sample', '--checkpoint', badCheckpoint, '--png', png),
+  ]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /run folder .*no-such-run does not exist/);
+  t.is(config.code, 1);
+  t.regex(config.stderr, /config\.json.*not valid JSON/);
+  t.is(checkpoint.code, 1);
+  t.regex(checkpoint.stderr, /bad-checkpoint\.safetensors/);
+  t.false(fs.existsSync(png));
+  t.deepEqual(tempFiles(tmp), []);
+});
+
+test('a checkpoint alone carries its run spec', async (t) => {
+  const st = path.join(tmp, 'from-checkpoint.safetensors');
+  const r = await cli('sample', '--checkpoint', path.join(MOONS, 'checkpoint.safetensors'), '--safetensors', st, '--method', 'euler', '--steps', '3', '--n', '7', '--json');
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(readSafetensorsHeader(st).tensors.samples.shape, [7, 2]);
+});
+
+test('Ctrl-C stops training after a step with a valid checkpoint; --config keys with flags over them', async (t) => {
+  const out = path.join(tmp, 'interrupted');
+  const configFile = path.join(tmp, 'long.json');
+  fs.writeFileSync(configFile, JSON.stringify({ dataset: 'circles', hidden: [16], steps: 1_000_000, 'batch-size': 32 }));
+  const child = start(['train', '--config', configFile, '--batch-size', '16', '--out', out, '--json']);
+  const done = finished(child);
+  const metrics = path.join(out, 'metrics.jsonl');
+  // Poll for the first metrics line: the process is then inside its training loop.
+  while (!(fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('\n'))) {
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGINT');
+  const r = await done;
+  t.true(r.code === 0 || r.code === 130, `exit ${r.code} ${r.signal} ${r.stderr}`);
+  const result = JSON.parse(r.stdout);
+  t.true(result.stopped);
+  const records = readMetrics(metrics);
+  const ckpt = loadCheckpoint(path.join(out, 'checkpoint.safetensors'));
+  t.is(ckpt.step, records[records.length - 1].step as number);
+  t.is(ckpt.step, result.step);
+  dispose([ckpt.model, ckpt.ema, ckpt.optimizer, ckpt.rng]);
+  t.like(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')), { dataset: 'circles', hidden: [16], batchSize: 16, steps: 1_000_000 });
+  t.deepEqual(tempFiles(out), []);
+});
+
+const imageTest = haveImages ? test : test.skip;
+
+imageTest('U-Net: class-conditional super-resolution run trains, samples with guidance and low-res inputs', async (t) => {
+  const r = unetTrain as Result;
+  t.is(r.code, 0, r.stderr);
+  t.true(fs.existsSync(path.join(UNET, 'samples.png')));
+  t.like(JSON.parse(fs.readFileSync(path.join(UNET, 'config.json'), 'utf8')), { model: 'unet', classes: 10, labelDropout: 0.1, superRes: true, channelMult: [1, 2] });
+
+  const lowResPng = path.join(tmp, 'low.png');
+  fs.writeFileSync(lowResPng, encodePng({ width: 14, height: 14, channels: 1, data: new Uint8Array(196).fill(128) }));
+  const grid = path.join(tmp, 'unet.png');
+  const st = path.join(tmp, 'unet.safetensors');
+  const [fromTest, fromPng] = await Promise.all([
+    cli('sample', '--run', UNET, '--png', grid, '--labels', '0,1', '--guidance', '1', '--low-res-from-test', '2', '--method', 'euler', '--steps', '2', '--json'),
+    cli('sample', '--run', UNET, '--safetensors', st, '--labels', '3', '--low-res', lowResPng, '--method', 'euler', '--steps', '2', '--json'),
+  ]);
+  t.is(fromTest.code, 0, fromTest.stderr);
+  t.like(JSON.parse(fromTest.stdout), { nfe: 2, n: 2 });
+  t.is(fromPng.code, 0, fromPng.stderr);
+  t.deepEqual(readSafetensorsHeader(st).tensors.samples.shape, [1, 1, 28, 28]);
+});
+
+imageTest('U-Net: bits/dim, eval table without FID, --features not supported yet, conditioning checks', async (t) => {
+  const loose = ['--rtol', '1e-2', '--atol', '1e-2', '--n', '2'];
+  const [nll, evaluation, features, noLowRes] = await Promise.all([
+    cli('nll', '--run', UNET, ...loose, '--K', '2', '--json'),
+    cli('eval', '--run', UNET, ...loose),
+    cli('eval', '--run', UNET, '--features', path.join(tmp, 'inception.pt')),
+    cli('sample', '--run', UNET, '--png', path.join(tmp, 'never.png'), '--labels', '0'),
+  ]);
+  t.is(nll.code, 0, nll.stderr);
+  const r = JSON.parse(nll.stdout);
+  t.is(r.unit, 'bits/dim');
+  t.true(r.nll > 0 && Number.isFinite(r.nll));
+  t.is(evaluation.code, 0, evaluation.stderr);
+  t.regex(evaluation.stdout, /NLL \(bits\/dim\)/);
+  t.regex(evaluation.stdout, /FID\s+n\/a\s+not computed/);
+  t.is(features.code, 2);
+  t.regex(features.stderr, /not supported yet/);
+  t.is(noLowRes.code, 2);
+  t.regex(noLowRes.stderr, /super-resolution run: give --low-res/);
+  t.false(fs.existsSync(path.join(tmp, 'never.png')));
+});
