@@ -1,16 +1,36 @@
 'use strict';
 // Side-by-side benchmark harness: flowmatch in this process, PyTorch eager in a Python
-// worker process (same torch install, same thread count), runs alternated, warm-up first,
-// medians reported with ratios. Each Python benchmark is a function in python_bench.py.
+// worker process (same torch install, same thread count), and where present the pure C++
+// libtorch program in benchmarks/cpp. Runs alternate, warm-up first, medians reported with
+// ratios. Each Python benchmark is a function in python_bench.py.
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
+const { spawn, spawnSync, execFileSync } = require('child_process');
 const readline = require('readline');
 const resolver = require('../scripts/libtorch.js');
+
+const ROOT = path.resolve(__dirname, '..');
+const CPP_BUILD = path.join(__dirname, '.build');
+
+let library;
+/**
+ * The library from lib/ through tsx, so a benchmark measures the source tree as it is
+ * and never a stale dist/ (TypeScript transpiles to the same JavaScript either way).
+ */
+function flowmatch() {
+  if (library === undefined) library = require('tsx/cjs/api').require('../lib/index.ts', __filename);
+  return library;
+}
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function peakRssMb() {
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** A long-lived Python process that runs named benchmarks on request (see python_bench.py). */
@@ -43,23 +63,88 @@ class PythonWorker {
 }
 
 /**
- * Alternates flowmatch and Python runs: `warmup` unmeasured pairs, then `reps` measured
- * pairs. `flowmatch()` returns seconds (or {seconds, ...extra}).
+ * torchdiffeq is the reference for dopri5 NFE and likelihood parity. It is not a
+ * dependency of flowmatch, so it is installed into the project's .torch folder (already
+ * on the worker's PYTHONPATH) the first time a benchmark needs it.
  */
-async function compare({ name, python, pythonArgs = {}, flowmatch, reps = 5, warmup = 1, worker }) {
+function ensureTorchdiffeq() {
+  const python = process.env.FLOWMATCH_PYTHON || 'python3';
+  const env = { ...process.env, PYTHONPATH: resolver.pythonPathWithLocal() };
+  const present = () => spawnSync(python, ['-c', 'import torchdiffeq'], { env }).status === 0;
+  if (present()) return;
+  console.log(`installing torchdiffeq into ${resolver.LOCAL_TORCH_DIR} (pip) for the Python side`);
+  spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--timeout', '5', '--target', resolver.LOCAL_TORCH_DIR, 'torchdiffeq'], { stdio: 'inherit' });
+  if (!present()) throw new Error(`torchdiffeq is needed for the Python side of this benchmark and could not be installed into ${resolver.LOCAL_TORCH_DIR}`);
+}
+
+const CPP_PROGRAM = path.join(CPP_BUILD, 'cfm_step');
+let cppUpToDate = false;
+
+function cppBuilt() {
+  return fs.existsSync(CPP_PROGRAM);
+}
+
+/** Configures and builds benchmarks/cpp into benchmarks/.build once per process. */
+function buildCpp() {
+  if (cppUpToDate) return;
+  const log = path.join(CPP_BUILD, 'build.log');
+  fs.mkdirSync(CPP_BUILD, { recursive: true });
+  try {
+    if (!fs.existsSync(path.join(CPP_BUILD, 'CMakeCache.txt'))) {
+      execFileSync('cmake', ['-S', path.join(__dirname, 'cpp'), '-B', CPP_BUILD, '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', fs.openSync(log, 'w'), 'pipe'] });
+    }
+    execFileSync('cmake', ['--build', CPP_BUILD, '-j', String(os.availableParallelism?.() ?? 2)], { stdio: ['ignore', fs.openSync(log, 'a'), 'pipe'] });
+  } catch (e) {
+    throw new Error(`building the C++ baseline failed; see ${log}\n${e.stderr ?? e.message}`);
+  }
+  cppUpToDate = true;
+}
+
+/** Runs the C++ baseline once; resolves to {seconds, rss_mb, ...} as it prints them. */
+function runCpp(args) {
+  buildCpp();
+  const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(CPP_PROGRAM, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`cfm_step exited with ${code}: ${err}`))));
+  });
+}
+
+/** A folder for the weights and inputs one benchmark hands from flowmatch to Python. */
+function scratchDir(name) {
+  const dir = path.join(os.tmpdir(), `flowmatch-bench-${process.pid}`, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Alternates flowmatch, Python and (when given) C++ runs: `warmup` unmeasured rounds,
+ * then `reps` measured rounds. `flowmatch()` returns seconds or {seconds, ...extra}.
+ */
+async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, reps = 5, warmup = 1, worker }) {
   const fm = [];
   const py = [];
+  const cc = [];
   let extraFm = {};
   let extraPy = {};
+  let extraCpp = {};
   for (let i = 0; i < warmup + reps; i++) {
-    const a = await flowmatch();
+    const a = await runFm();
     const b = await worker.run(python, pythonArgs);
+    const c = cpp === undefined ? undefined : await runCpp(cpp);
     if (i < warmup) continue;
-    const secondsA = typeof a === 'number' ? a : a.seconds;
-    fm.push(secondsA);
+    fm.push(typeof a === 'number' ? a : a.seconds);
     py.push(b.seconds);
     extraFm = typeof a === 'number' ? {} : a;
     extraPy = b;
+    if (c !== undefined) {
+      cc.push(c.seconds);
+      extraCpp = c;
+    }
   }
   const result = {
     name,
@@ -69,14 +154,59 @@ async function compare({ name, python, pythonArgs = {}, flowmatch, reps = 5, war
     reps,
     flowmatch_extra: extraFm,
     python_extra: extraPy,
+    rss_mb: { flowmatch: peakRssMb(), python: extraPy.rss_mb },
   };
+  if (cc.length > 0) {
+    result.cpp_s = median(cc);
+    result.ratio_cpp = median(fm) / median(cc);
+    result.cpp_extra = extraCpp;
+    result.rss_mb.cpp = extraCpp.rss_mb;
+  }
   return result;
 }
 
-function report(result, target) {
-  const f = (s) => (s < 1e-3 ? `${(s * 1e6).toFixed(3)} µs` : s < 1 ? `${(s * 1e3).toFixed(2)} ms` : `${s.toFixed(3)} s`);
-  const verdict = target === undefined ? '' : result.ratio <= target ? `  (target ≤ ${target}: met)` : `  (target ≤ ${target}: NOT met)`;
-  console.log(`${result.name}: flowmatch ${f(result.flowmatch_s)}, PyTorch eager ${f(result.python_s)}, ratio ${result.ratio.toFixed(3)}${verdict}`);
+/** Records each target as {what, met} on the result and sets result.met to all of them. */
+function judge(result, checks) {
+  result.targets = checks.map(([what, met]) => ({ what, met: Boolean(met) }));
+  result.met = result.targets.every((c) => c.met);
+  return result;
 }
 
-module.exports = { PythonWorker, compare, report, median };
+function formatSeconds(s) {
+  return s < 1e-3 ? `${(s * 1e6).toFixed(3)} µs` : s < 1 ? `${(s * 1e3).toFixed(2)} ms` : `${s.toFixed(3)} s`;
+}
+
+function report(result) {
+  const parts = [`${result.name}: flowmatch ${formatSeconds(result.flowmatch_s)}`];
+  if (result.python_s !== undefined) parts.push(`PyTorch eager ${formatSeconds(result.python_s)}, ratio ${result.ratio.toFixed(3)}`);
+  if (result.cpp_s !== undefined) parts.push(`C++ ${formatSeconds(result.cpp_s)}, ratio ${result.ratio_cpp.toFixed(3)}`);
+  for (const t of result.targets ?? []) parts.push(`${t.what}: ${t.met ? 'met' : 'NOT met'}`);
+  console.log(parts.join(', '));
+}
+
+/**
+ * Command-line entry of one benchmark file: `--quick` (smoke sizes), `--full` (the
+ * issue's sizes even where they take long), `--json FILE` (write the result there).
+ */
+function cli(mod, main) {
+  if (require.main !== mod) return;
+  const argv = process.argv.slice(2);
+  const jsonAt = argv.indexOf('--json');
+  const mode = argv.includes('--quick') ? 'quick' : argv.includes('--full') ? 'full' : 'standard';
+  main({ mode })
+    .then((result) => {
+      if (jsonAt >= 0) fs.writeFileSync(argv[jsonAt + 1], JSON.stringify(result, null, 2));
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    })
+    .finally(() => fs.rmSync(path.join(os.tmpdir(), `flowmatch-bench-${process.pid}`), { recursive: true, force: true }));
+}
+
+/** Picks the quick / standard / full value of a size. */
+function size(mode, { quick, standard, full = standard }) {
+  return mode === 'quick' ? quick : mode === 'full' ? full : standard;
+}
+
+module.exports = { ROOT, flowmatch, PythonWorker, ensureTorchdiffeq, buildCpp, cppBuilt, runCpp, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };

@@ -1,12 +1,16 @@
 """PyTorch eager side of the benchmarks. Reads {"name", "args"} lines on stdin, runs the
-named benchmark once, and answers {"seconds", "rss_mb", ...} on stdout."""
+named benchmark once, and answers {"seconds", "rss_mb", ...} on stdout. Weights and shared
+inputs (noise, data) come from safetensors files that the flowmatch side wrote."""
 import json
+import math
 import os
 import resource
 import sys
 import time
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 torch.set_num_threads(int(os.environ.get("FLOWMATCH_THREADS", "2")))
 
@@ -61,43 +65,195 @@ class MLP(torch.nn.Module):
         return h
 
 
-def make_mlp(hidden, weights=None):
-    model = MLP(2, hidden)
+# The small ADM U-Net written from the architecture of guided-diffusion's UNetModel
+# (Dhariwal & Nichol 2021): the same submodule names, so flowmatch's state_dict loads as is
+# (test/fixtures/unet/keys_mnist_benchmark.json lists them). Attention is the legacy order
+# (heads first, then q, k, v), computed with scaled_dot_product_attention like native/unet.cpp.
+
+
+def timestep_embedding(t, dim, max_period=10000.0):
+    half = dim // 2
+    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(max_period) / half))
+    args = t.reshape(-1, 1).float() * freqs[None]
+    emb = torch.cat([torch.cos(args), torch.sin(args)], -1)
+    return torch.cat([emb, torch.zeros_like(emb[:, :1])], -1) if dim % 2 else emb
+
+
+class GroupNorm32(nn.GroupNorm):
+    def forward(self, x):
+        return super().forward(x.float()).type(x.dtype)
+
+
+def norm(channels):
+    return GroupNorm32(32, channels)
+
+
+class EmbedSequential(nn.Sequential):
+    def forward(self, h, emb):
+        for layer in self:
+            h = layer(h, emb) if isinstance(layer, ResBlock) else layer(h)
+        return h
+
+
+class ResBlock(nn.Module):
+    def __init__(self, channels, emb_channels, out_channels, scale_shift):
+        super().__init__()
+        self.scale_shift = scale_shift
+        self.in_layers = nn.Sequential(norm(channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1))
+        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, 2 * out_channels if scale_shift else out_channels))
+        self.out_layers = nn.Sequential(norm(out_channels), nn.SiLU(), nn.Dropout(0.0), nn.Conv2d(out_channels, out_channels, 3, padding=1))
+        self.skip_connection = nn.Identity() if out_channels == channels else nn.Conv2d(channels, out_channels, 1)
+
+    def forward(self, x, emb):
+        h = self.in_layers(x)
+        emb_out = self.emb_layers(emb).type(h.dtype)[..., None, None]
+        out_norm, out_rest = self.out_layers[0], self.out_layers[1:]
+        if self.scale_shift:
+            scale, shift = emb_out.chunk(2, 1)
+            h = out_rest(out_norm(h) * (1 + scale) + shift)
+        else:
+            h = out_rest(out_norm(h + emb_out))
+        return self.skip_connection(x) + h
+
+
+class AttentionBlock(nn.Module):
+    def __init__(self, channels, num_heads):
+        super().__init__()
+        self.heads = num_heads
+        self.norm = norm(channels)
+        self.qkv = nn.Conv1d(channels, 3 * channels, 1)
+        self.proj_out = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x):
+        b, c = x.shape[:2]
+        flat = x.reshape(b, c, -1)
+        qkv = self.qkv(self.norm(flat))
+        ch = c // self.heads
+        q, k, v = qkv.reshape(b * self.heads, 3 * ch, -1).split(ch, 1)
+        a = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        h = self.proj_out(a.transpose(1, 2).reshape(b, c, -1))
+        return (flat + h).reshape(x.shape)
+
+
+class Downsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.op = nn.Conv2d(channels, channels, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.op(x)
+
+
+class Upsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class UNet(nn.Module):
+    def __init__(self, in_channels=1, model_channels=32, out_channels=1, num_res_blocks=1, attention_resolutions=(2,), channel_mult=(1, 2, 2), num_heads=1, use_scale_shift_norm=True):
+        super().__init__()
+        mc, emb = model_channels, 4 * model_channels
+        self.model_channels = mc
+        self.time_embed = nn.Sequential(nn.Linear(mc, emb), nn.SiLU(), nn.Linear(emb, emb))
+        block = lambda cin, cout: ResBlock(cin, emb, cout, use_scale_shift_norm)
+        ch = channel_mult[0] * mc
+        self.input_blocks = nn.ModuleList([EmbedSequential(nn.Conv2d(in_channels, ch, 3, padding=1))])
+        skips, ds = [ch], 1
+        for level, mult in enumerate(channel_mult):
+            for _ in range(num_res_blocks):
+                layers = [block(ch, mult * mc)]
+                ch = mult * mc
+                if ds in attention_resolutions:
+                    layers.append(AttentionBlock(ch, num_heads))
+                self.input_blocks.append(EmbedSequential(*layers))
+                skips.append(ch)
+            if level + 1 != len(channel_mult):
+                self.input_blocks.append(EmbedSequential(Downsample(ch)))
+                skips.append(ch)
+                ds *= 2
+        self.middle_block = EmbedSequential(block(ch, ch), AttentionBlock(ch, num_heads), block(ch, ch))
+        self.output_blocks = nn.ModuleList()
+        for level, mult in reversed(list(enumerate(channel_mult))):
+            for i in range(num_res_blocks + 1):
+                layers = [block(ch + skips.pop(), mult * mc)]
+                ch = mult * mc
+                if ds in attention_resolutions:
+                    layers.append(AttentionBlock(ch, num_heads))
+                if level and i == num_res_blocks:
+                    layers.append(Upsample(ch))
+                    ds //= 2
+                self.output_blocks.append(EmbedSequential(*layers))
+        self.out = nn.Sequential(norm(ch), nn.SiLU(), nn.Conv2d(channel_mult[0] * mc, out_channels, 3, padding=1))
+
+    def forward(self, x, t):
+        t = t.reshape(-1)
+        if t.numel() == 1:
+            t = t.expand(x.shape[0])
+        emb = self.time_embed(timestep_embedding(t, self.model_channels))
+        h, skips = x, []
+        for module in self.input_blocks:
+            h = module(h, emb)
+            skips.append(h)
+        h = self.middle_block(h, emb)
+        for module in self.output_blocks:
+            h = module(torch.cat([h, skips.pop()], 1), emb)
+        return self.out(h)
+
+
+def make_model(kind="mlp", hidden=(), weights=None):
+    model = MLP(2, hidden) if kind == "mlp" else UNet()
     if weights:
         model.load_state_dict(load_safetensors(weights))
     return model
 
 
-def mlp_cfm_step(hidden, batch, steps, weights=None, sigma_min=1e-4, lr=1e-3):
-    """CFM training steps with the OT path and Adam; seconds per step (median)."""
+def cfm_step(batch, steps, kind="mlp", hidden=(), weights=None, sigma_min=1e-4, lr=1e-3):
+    """CFM training steps with the OT path and Adam; seconds per step (median). Adam is
+    the fused kernel, the one flowmatch and the C++ loop use (PyTorch's CPU default is
+    the per-parameter loop, which is slower still)."""
     torch.manual_seed(0)
-    model = make_mlp(hidden, weights)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    x1 = torch.randn(batch, 2) * 2
+    model = make_model(kind, hidden, weights)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    x1 = torch.randn(batch, 2) * 2 if kind == "mlp" else torch.rand(batch, 1, 28, 28) * 2 - 1
+    column = (batch,) + (1,) * (x1.dim() - 1)
     times = []
     for _ in range(steps):
         start = time.perf_counter()
-        x0 = torch.randn(batch, 2)
+        x0 = torch.randn_like(x1)
         t = torch.rand(batch)
-        tc = t[:, None]
+        tc = t.view(column)
         xt = (1 - (1 - sigma_min) * tc) * x0 + tc * x1
         ut = x1 - (1 - sigma_min) * x0
-        loss = torch.nn.functional.mse_loss(model(xt, t), ut)
+        loss = F.mse_loss(model(xt, t), ut)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         times.append(time.perf_counter() - start)
     times.sort()
-    return {"seconds": times[len(times) // 2], "loss": float(loss)}
+    return {"seconds": times[len(times) // 2], "loss": loss.item()}
 
 
-def dopri5_sample(hidden, n, weights, rtol=1e-5, atol=1e-5, seed=0):
-    """Samples n points with torchdiffeq's dopri5 from t=0 to 1; seconds and NFE."""
+def forward_parity(weights, inputs, kind="unet", hidden=()):
+    """Largest |v_python − v_flowmatch| for inputs x, t and flowmatch's output v."""
+    model = make_model(kind, hidden, weights)
+    data = load_safetensors(inputs)
+    with torch.no_grad():
+        v = model(data["x"], data["t"])
+    return {"seconds": 0.0, "max_abs_diff": float((v - data["v"]).abs().max()), "max_abs_v": float(data["v"].abs().max())}
+
+
+def dopri5_sample(hidden, weights, inputs, rtol=1e-5, atol=1e-5):
+    """torchdiffeq's dopri5 from t=0 to 1 on the shared noise x0; seconds and NFE. step_t
+    makes the last step end at t = 1 instead of stepping past it and interpolating, as
+    flowmatch's sample() does (the model was trained on [0, 1] only)."""
     from torchdiffeq import odeint
 
-    model = make_mlp(hidden, weights)
-    torch.manual_seed(seed)
-    x0 = torch.randn(n, 2)
+    model = make_model("mlp", hidden, weights)
+    x0 = load_safetensors(inputs)["x0"]
     nfe = [0]
 
     def f(t, x):
@@ -106,18 +262,27 @@ def dopri5_sample(hidden, n, weights, rtol=1e-5, atol=1e-5, seed=0):
 
     start = time.perf_counter()
     with torch.no_grad():
-        out = odeint(f, x0, torch.tensor([0.0, 1.0], dtype=torch.float64), method="dopri5", rtol=rtol, atol=atol)
+        out = odeint(f, x0, torch.tensor([0.0, 1.0], dtype=torch.float64), method="dopri5", rtol=rtol, atol=atol, options={"step_t": [1.0]})
     return {"seconds": time.perf_counter() - start, "nfe": nfe[0], "mean": out[-1].mean(0).tolist()}
 
 
-def exact_nll(hidden, n, weights, rtol=1e-5, atol=1e-5, seed=0):
-    """Exact log-likelihood of n 2-D points: dopri5 from t=1 to 0 on [x, Δlogp], with the
-    divergence from one vector-Jacobian product per dimension."""
+def euler_sample(steps, weights, inputs):
+    """Euler from t=0 to 1 in `steps` uniform steps on the shared noise x0, with the U-Net."""
+    model = make_model("unet", (), weights)
+    x = load_safetensors(inputs)["x0"]
+    h = 1.0 / steps
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(steps):
+            x = x + h * model(x, torch.full((x.shape[0],), i * h))
+    return {"seconds": time.perf_counter() - start, "nfe": steps, "mean": float(x.mean())}
+
+
+def _likelihood(model, x1, divergence, rtol, atol):
+    """log p_1(x1) by dopri5 from t=1 to 0 on [x, Δ] with dΔ/dt = div v; NFE and seconds."""
     from torchdiffeq import odeint
 
-    model = make_mlp(hidden, weights)
-    torch.manual_seed(seed)
-    x1 = torch.randn(n, 2)
+    n = x1.shape[0]
     nfe = [0]
 
     def f(t, state):
@@ -125,26 +290,62 @@ def exact_nll(hidden, n, weights, rtol=1e-5, atol=1e-5, seed=0):
         x, _ = state
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)
-            v = model(x, t.to(x.dtype).reshape(1))
-            div = torch.zeros(x.shape[0])
-            for i in range(x.shape[1]):
-                div = div + torch.autograd.grad(v[:, i].sum(), x, retain_graph=True)[0][:, i]
+            v = model(x, torch.full((n,), float(t)))
+            div = divergence(v, x)
         return v.detach(), div.detach()
 
     start = time.perf_counter()
     times = torch.tensor([1.0, 0.0], dtype=torch.float64)
-    xs, deltas = odeint(f, (x1, torch.zeros(n)), times, method="dopri5", rtol=rtol, atol=atol)
+    xs, deltas = odeint(f, (x1, torch.zeros(n, dtype=x1.dtype)), times, method="dopri5", rtol=rtol, atol=atol, options={"step_t": [0.0]})
     x0, delta = xs[-1], deltas[-1]
-    logp0 = -0.5 * (x0**2).sum(1) - x0.shape[1] * 0.5 * torch.log(torch.tensor(2 * torch.pi))
-    logp1 = logp0 + delta  # Δ(0) = −∫₀¹ div v dt
-    return {"seconds": time.perf_counter() - start, "nfe": nfe[0], "mean_logp": float(logp1.mean())}
+    dims = x0[0].numel()
+    logp0 = -0.5 * x0.reshape(n, -1).pow(2).sum(1) - dims * 0.5 * math.log(2 * math.pi)
+    return logp0 + delta, nfe[0], time.perf_counter() - start  # Δ(0) = −∫₀¹ div v dt
+
+
+def exact_nll(hidden, weights, inputs, rtol=1e-5, atol=1e-5):
+    """Exact log-likelihood of the shared 2-D points x1, the divergence from one
+    vector-Jacobian product per dimension."""
+    model = make_model("mlp", hidden, weights)
+    x1 = load_safetensors(inputs)["x1"]
+
+    def divergence(v, x):
+        div = torch.zeros(x.shape[0], dtype=x.dtype)
+        for i in range(x.shape[1]):
+            div = div + torch.autograd.grad(v[:, i].sum(), x, retain_graph=True)[0][:, i]
+        return div
+
+    logp, nfe, seconds = _likelihood(model, x1, divergence, rtol, atol)
+    return {"seconds": seconds, "nfe": nfe, "mean_logp": float(logp.mean())}
+
+
+def hutchinson_bpd(weights, inputs, rtol=1e-5, atol=1e-5):
+    """Bits/dim of the shared 8-bit images with the shared dequantization noise (K = 1):
+    z = 2(x + u)/256 − 1, Hutchinson's divergence with one Rademacher probe per solve."""
+    model = make_model("unet", (), weights)
+    data = load_safetensors(inputs)
+    images, u = data["images"].float(), data["noise"][0]
+    z = (images + u) * (2 / 256) - 1
+    probe = torch.randint(0, 2, z.shape).float() * 2 - 1
+
+    def divergence(v, x):
+        vjp = torch.autograd.grad(v, x, probe, retain_graph=True)[0]
+        return (vjp * probe).reshape(x.shape[0], -1).sum(1)
+
+    logp, nfe, seconds = _likelihood(model, z, divergence, rtol, atol)
+    dims = z[0].numel()
+    bpd = -logp / (dims * math.log(2)) + math.log2(128)
+    return {"seconds": seconds, "nfe": nfe, "mean_bpd": float(bpd.mean())}
 
 
 BENCHMARKS = {
     "op_overhead": op_overhead,
-    "mlp_cfm_step": mlp_cfm_step,
+    "cfm_step": cfm_step,
+    "forward_parity": forward_parity,
     "dopri5_sample": dopri5_sample,
+    "euler_sample": euler_sample,
     "exact_nll": exact_nll,
+    "hutchinson_bpd": hutchinson_bpd,
 }
 
 

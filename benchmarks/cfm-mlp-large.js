@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+'use strict';
+// (2) CFM training step, 2-D MLP 4×512 SiLU (input [x, t]), batch 4096, Adam.
+// Target: flowmatch / PyTorch eager ≤ 1.0.
+const { flowmatch, judge, report, cli, size } = require('./harness.js');
+const { MLP_LARGE, createMlp } = require('./models.js');
+const cfmStep = require('./cfm-step.js');
+
+async function main({ mode = 'standard' } = {}) {
+  const fm = flowmatch();
+  fm.manualSeed(0);
+  const result = await cfmStep({
+    mode,
+    name: 'CFM step, MLP 4×512, batch 4096',
+    model: createMlp(MLP_LARGE),
+    x1: (batch) => fm.randn([batch, 2]).mul(2),
+    python: { kind: 'mlp', hidden: MLP_LARGE },
+    cpp: { model: 'mlp', hidden: MLP_LARGE.join(',') },
+    batch: size(mode, { quick: 64, standard: 4096 }),
+    steps: size(mode, { quick: 2, standard: 10, full: 30 }),
+    reps: size(mode, { quick: 1, standard: 3, full: 5 }),
+  });
+  judge(result, [['flowmatch/PyTorch ≤ 1.0', result.ratio <= 1.0]]);
+  report(result);
+  return result;
+}
+
+module.exports = main;
+cli(module, main);

@@ -1,0 +1,136 @@
+// CFM training steps (OT path, MSE, fused Adam) on the addon's own models, with no JS in
+// the loop: the floor that flowmatch's training step is measured against.
+//   cfm_step --model unet|mlp [--hidden 512,512,512,512] --batch N --steps N --warmup N
+//            --threads N [--weights file.safetensors]
+// Prints {"seconds": median per step, "rss_mb": peak RSS, "loss": last loss} as JSON.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "mlp.h"
+#include "unet.h"
+
+using namespace flowmatch;
+
+namespace {
+
+std::map<std::string, std::string> parseArgs(int argc, char** argv) {
+  std::map<std::string, std::string> args;
+  for (int i = 1; i + 1 < argc; i += 2) args[std::string(argv[i]).substr(2)] = argv[i + 1];
+  return args;
+}
+
+std::vector<int64_t> intList(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoll(item));
+  return out;
+}
+
+// flowmatch writes float32 tensors with a flat JSON header, which a regex reads well
+// enough here; a general safetensors reader is not this program's concern.
+std::map<std::string, at::Tensor> loadSafetensors(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint64_t headerLength = 0;
+  std::memcpy(&headerLength, blob.data(), 8);
+  std::string header = blob.substr(8, headerLength);
+  const char* data = blob.data() + 8 + headerLength;
+  std::regex entry(R"re("([^"]+)":\{[^}]*"shape":\[([0-9,]*)\][^}]*"data_offsets":\[(\d+),(\d+)\])re");
+  std::map<std::string, at::Tensor> out;
+  for (std::sregex_iterator it(header.begin(), header.end(), entry), end; it != end; ++it) {
+    const std::smatch& m = *it;
+    if (m[0].str().find("\"F32\"") == std::string::npos) throw std::runtime_error("only F32 tensors are supported: " + m[1].str());
+    int64_t begin = std::stoll(m[3]), stop = std::stoll(m[4]);
+    at::Tensor t = at::empty(intList(m[2]), at::kFloat);
+    std::memcpy(t.data_ptr(), data + begin, stop - begin);
+    out[m[1]] = t;
+  }
+  return out;
+}
+
+std::shared_ptr<VelocityModel> makeModel(const std::map<std::string, std::string>& args) {
+  if (args.at("model") == "unet") {
+    UNetConfig c;
+    c.inChannels = 1;
+    c.outChannels = 1;
+    c.modelChannels = 32;
+    c.channelMult = {1, 2, 2};
+    c.numResBlocks = 1;
+    c.attentionResolutions = {2};
+    c.numHeads = 1;
+    c.useScaleShiftNorm = true;
+    return makeUNet(c);
+  }
+  MLPConfig c;
+  c.dim = 2;
+  c.hidden = intList(args.at("hidden"));
+  return std::make_shared<MLP>(c);
+}
+
+double peakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parseArgs(argc, argv);
+  at::set_num_threads(std::stoi(args.count("threads") ? args["threads"] : "2"));
+  at::manual_seed(0);
+  auto model = makeModel(args);
+  if (args.count("weights")) {
+    at::NoGradGuard noGrad;
+    auto weights = loadSafetensors(args["weights"]);
+    for (auto& p : model->named_parameters()) p.value().copy_(weights.at(p.key()));
+  }
+  const int64_t batch = std::stoll(args.at("batch"));
+  const int steps = std::stoi(args.at("steps"));
+  const int warmup = std::stoi(args.count("warmup") ? args["warmup"] : "1");
+  const double sigmaMin = 1e-4, lr = 1e-3;
+
+  bool image = args.at("model") == "unet";
+  at::Tensor x1 = image ? at::rand({batch, 1, 28, 28}) * 2 - 1 : at::randn({batch, 2}) * 2;
+  std::vector<int64_t> column{batch};
+  for (int64_t i = 1; i < x1.dim(); ++i) column.push_back(1);
+
+  std::vector<at::Tensor> params = model->parameters();
+  std::vector<at::Tensor> expAvg, expAvgSq, stepCounts;
+  for (auto& p : params) {
+    expAvg.push_back(at::zeros_like(p));
+    expAvgSq.push_back(at::zeros_like(p));
+    stepCounts.push_back(at::zeros({}, at::kFloat));
+  }
+
+  std::vector<double> times;
+  double loss = 0;
+  for (int i = 0; i < warmup + steps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    at::Tensor x0 = at::randn_like(x1);
+    at::Tensor t = at::rand({batch});
+    at::Tensor tc = t.view(column);
+    at::Tensor xt = (1 - (1 - sigmaMin) * tc) * x0 + tc * x1;
+    at::Tensor ut = x1 - (1 - sigmaMin) * x0;
+    at::Tensor l = at::mse_loss(model->forward(xt, t, Conditioning{}), ut);
+    for (auto& p : params) p.mutable_grad().reset();
+    l.backward();
+    std::vector<at::Tensor> grads;
+    for (auto& p : params) grads.push_back(p.grad());
+    at::_fused_adam_(params, grads, expAvg, expAvgSq, {}, stepCounts, lr, 0.9, 0.999, 0, 1e-8, false, false);
+    loss = l.item<double>();
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i >= warmup) times.push_back(seconds);
+  }
+  std::sort(times.begin(), times.end());
+  std::cout << "{\"seconds\": " << times[times.size() / 2] << ", \"rss_mb\": " << peakRssMb() << ", \"loss\": " << loss << "}" << std::endl;
+  return 0;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+'use strict';
+// (6) dopri5 sampling of 256 2-D points with the 3×64 MLP (per-call overhead dominates), rtol = atol = 1e-5.
+// Targets: NFE equal to torchdiffeq's, flowmatch / PyTorch eager ≤ 0.8.
+const { judge, report, cli, size } = require('./harness.js');
+const { MLP_SMALL } = require('./models.js');
+const dopri5Sample = require('./dopri5-sample.js');
+
+async function main({ mode = 'standard' } = {}) {
+  const result = await dopri5Sample({
+    name: 'dopri5 sampling, MLP 3×64, 256 points',
+    hidden: MLP_SMALL,
+    n: size(mode, { quick: 16, standard: 256 }),
+    reps: size(mode, { quick: 1, standard: 5, full: 9 }),
+  });
+  const nfe = { flowmatch: result.flowmatch_extra.nfe, torchdiffeq: result.python_extra.nfe };
+  result.nfe = nfe;
+  judge(result, [
+    [`NFE equal (${nfe.flowmatch} vs ${nfe.torchdiffeq})`, nfe.flowmatch === nfe.torchdiffeq],
+    ['flowmatch/PyTorch ≤ 0.8', result.ratio <= 0.8],
+  ]);
+  report(result);
+  return result;
+}
+
+module.exports = main;
+cli(module, main);

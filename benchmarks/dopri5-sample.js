@@ -1,0 +1,37 @@
+'use strict';
+// dopri5 sampling of 2-D points with an MLP, rtol = atol = 1e-5, against torchdiffeq on the
+// same weights and the same starting noise, so the two solvers see the same problem and
+// their NFE can be compared. Shared by the large- and small-MLP sampling benchmarks.
+const fs = require('fs');
+const { flowmatch, PythonWorker, ensureTorchdiffeq, compare, scratchDir } = require('./harness.js');
+const { createMlp, saveWeights, saveTensors } = require('./models.js');
+
+async function dopri5Sample({ name, hidden, n, reps, warmup = 1 }) {
+  ensureTorchdiffeq();
+  const fm = flowmatch();
+  fm.manualSeed(0);
+  const dir = scratchDir(name.replace(/\W+/g, '-'));
+  const model = createMlp(hidden);
+  const x0 = fm.keep(fm.randn([n, 2]));
+  const weights = saveWeights(model, dir);
+  const inputs = saveTensors({ x0 }, dir);
+  const worker = new PythonWorker(fm.getNumThreads());
+  const run = () => {
+    const start = process.hrtime.bigint();
+    const r = fm.sample(model, { x0, method: 'dopri5', rtol: 1e-5, atol: 1e-5 });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const mean = fm.tidy(() => r.samples.mean(0).toArray());
+    r.samples.dispose();
+    return { seconds, nfe: r.nfe, mean };
+  };
+  try {
+    return await compare({ name, python: 'dopri5_sample', pythonArgs: { hidden, weights, inputs }, flowmatch: run, reps, warmup, worker });
+  } finally {
+    worker.close();
+    x0.dispose();
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = dopri5Sample;
