@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+'use strict';
+// Where the time goes in the workloads where flowmatch trails: native calls per step
+// (every export of the addon wrapped with a counter and a timer), and a summary of a
+// V8 CPU profile. Not a benchmark; RESULTS.md quotes what it prints.
+//   node benchmarks/profile.js                       call counts and native share per workload
+//   node --cpu-prof --cpu-prof-dir=D benchmarks/X.js then
+//   node benchmarks/profile.js --summarize D/*.cpuprofile   top self time by function
+const fs = require('fs');
+const path = require('path');
+const { flowmatch, ROOT } = require('./harness.js');
+const { MLP_SMALL, createMlp, createUNet } = require('./models.js');
+
+function instrument() {
+  const addon = require(path.join(ROOT, 'build', 'Release', 'flowmatch.node'));
+  const stats = new Map();
+  for (const [name, fn] of Object.entries(addon)) {
+    if (typeof fn !== 'function' || name === 'setErrorFactory') continue;
+    addon[name] = function counted(...args) {
+      const start = process.hrtime.bigint();
+      try {
+        return fn.apply(this, args);
+      } finally {
+        const s = stats.get(name) ?? { calls: 0, ns: 0n };
+        s.calls++;
+        s.ns += process.hrtime.bigint() - start;
+        stats.set(name, s);
+      }
+    };
+  }
+  return stats;
+}
+
+function measure(stats, label, times, fn) {
+  fn();
+  stats.clear();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < times; i++) fn();
+  const total = Number(process.hrtime.bigint() - start) / times;
+  const rows = [...stats.entries()].sort((a, b) => b[1].calls - a[1].calls);
+  const calls = rows.reduce((n, [, s]) => n + s.calls, 0) / times;
+  const nativeNs = rows.reduce((n, [, s]) => n + Number(s.ns), 0) / times;
+  console.log(`\n${label}: ${(total / 1e6).toFixed(3)} ms per iteration, ${calls.toFixed(1)} native calls, ${((100 * nativeNs) / total).toFixed(1)}% of the time inside them`);
+  console.log('  ' + rows.slice(0, 14).map(([name, s]) => `${name} ${(s.calls / times).toFixed(1)}× ${(Number(s.ns) / s.calls / 1e3).toFixed(1)} µs`).join(', '));
+}
+
+function counts() {
+  const stats = instrument();
+  const fm = flowmatch();
+  fm.manualSeed(0);
+  const a = fm.ones([16]);
+  measure(stats, 'op add (16 float32) + dispose', 10000, () => a.add(a).dispose());
+
+  const mlp = createMlp(MLP_SMALL);
+  const x1 = fm.keep(fm.randn([256, 2]));
+  const ot = fm.otPath({ sigmaMin: 1e-4 });
+  const opt = new fm.Adam(mlp.parameters());
+  measure(stats, 'CFM step, MLP 3×64, batch 256', 200, () =>
+    fm.tidy(() => {
+      const loss = fm.cfmLoss(mlp, ot, x1);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    }),
+  );
+  const x0 = fm.keep(fm.randn([256, 2]));
+  let nfe = 0;
+  measure(stats, 'dopri5 sample, MLP 3×64, 256 points (per solve)', 5, () => {
+    const r = fm.sample(mlp, { x0, method: 'dopri5' });
+    nfe = r.nfe;
+    r.samples.dispose();
+  });
+  console.log(`  (NFE ${nfe} per solve)`);
+
+  const unet = createUNet();
+  const images = fm.keep(fm.randn([4, 1, 28, 28]));
+  measure(stats, 'Euler sample, U-Net, 4 images, 5 steps (per solve)', 2, () => fm.sample(unet, { x0: images, method: 'euler', steps: 5 }).samples.dispose());
+}
+
+function summarize(files) {
+  const self = new Map();
+  let total = 0;
+  for (const file of files) {
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const dt = profile.timeDeltas;
+    profile.samples.forEach((id, i) => {
+      const f = byId.get(id).callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url || '')}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+      total += dt[i] ?? 0;
+    });
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  for (const [key, us] of top) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`);
+}
+
+const at = process.argv.indexOf('--summarize');
+if (at >= 0) summarize(process.argv.slice(at + 1));
+else counts();
