@@ -35,7 +35,8 @@ const LAYOUT: [string, number[]][] = [
   ['fc2.weight', [10, 128]],
   ['fc2.bias', [10]],
 ];
-const FEATURES = 128;
+/** Width of the penultimate layer: the dimension of FID features. */
+export const FASHION_CLASSIFIER_FEATURES = 128;
 const KIND = 'flowmatch-fashion-classifier-v1';
 // Bounds peak memory: the first conv of 10 000 images alone would need 1 GB.
 const CHUNK = 500;
@@ -168,6 +169,9 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
   const data = opts.data ?? (owned as ImageDataset);
   if (data === null || typeof data !== 'object' || !(data.labels instanceof Tensor)) fail('{x: uint8 images, labels}', 'data', data);
   if (checkImages(data.x).dtype !== 'uint8') fail('uint8 images [N, 1, 28, 28]', 'data.x', `a ${data.x.dtype} Tensor`, 'ERR_DTYPE');
+  if (data.labels.ndim !== 1 || data.labels.shape[0] !== data.x.shape[0]) {
+    throw new ShapeError('ERR_INVALID_SHAPE', `Expected data.labels of shape [${data.x.shape[0]}] (one per image) but received shape [${data.labels.shape}]`);
+  }
   const limit = opts.limit === undefined ? data.x.shape[0] : checkInt(opts.limit, 'limit', 1, data.x.shape[0]);
   const subset = limit < data.x.shape[0] ? keep({ x: data.x.narrow(0, 0, limit), labels: (data.labels as Tensor).narrow(0, 0, limit) }) : data;
 
@@ -183,7 +187,7 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
     for (let step = 0; step < steps; step++) {
       const loss = tidy(() => {
         const batch = loader.batch(step);
-        const value = crossEntropy(classifier.forward(batch.x).logits, batch.labels as Tensor);
+        const value = crossEntropy(classifier.forward(batch.x).logits, (batch.labels as Tensor).to('int64'));
         optimizer.zeroGrad();
         value.backward();
         optimizer.step();
@@ -231,5 +235,3 @@ export function loadFashionClassifier(file: string): FashionClassifier {
   }
   return new Classifier(keep(loaded));
 }
-
-export const FASHION_CLASSIFIER_FEATURES = FEATURES;
