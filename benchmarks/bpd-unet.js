@@ -3,7 +3,7 @@
 // (9) Hutchinson bits/dim of 256 8-bit images with the U-Net: K = 1 dequantization draw
 // (the same noise on both sides), one Rademacher probe per solve (each side draws its own),
 // dopri5 at rtol = atol = 1e-5. Target: flowmatch / PyTorch eager ≤ 1.0. The standard run
-// scores 32 images to stay inside the suite's time budget; --full scores 256.
+// scores 8 images to stay inside the suite's time budget; --full scores 256.
 const fs = require('fs');
 const { flowmatch, PythonWorker, ensureTorchdiffeq, compare, scratchDir, judge, report, cli, size } = require('./harness.js');
 const { createUNet, saveWeights, saveTensors } = require('./models.js');
@@ -11,7 +11,7 @@ const { createUNet, saveWeights, saveTensors } = require('./models.js');
 async function main({ mode = 'standard' } = {}) {
   ensureTorchdiffeq();
   const fm = flowmatch();
-  const n = size(mode, { quick: 2, standard: 32, full: 256 });
+  const n = size(mode, { quick: 2, standard: 8, full: 256 });
   const dir = scratchDir('bpd-unet');
   const model = createUNet();
   fm.manualSeed(2);

@@ -17,9 +17,14 @@ let library;
 /**
  * The library from lib/ through tsx, so a benchmark measures the source tree as it is
  * and never a stale dist/ (TypeScript transpiles to the same JavaScript either way).
+ * FLOWMATCH_BENCH_THREADS sets the thread count of every side: on a loaded machine two
+ * intra-op threads spin against other processes and a step can take 20× longer.
  */
 function flowmatch() {
-  if (library === undefined) library = require('tsx/cjs/api').require('../lib/index.ts', __filename);
+  if (library === undefined) {
+    library = require('tsx/cjs/api').require('../lib/index.ts', __filename);
+    if (process.env.FLOWMATCH_BENCH_THREADS) library.setNumThreads(Number(process.env.FLOWMATCH_BENCH_THREADS));
+  }
   return library;
 }
 

@@ -41,7 +41,9 @@ function measure(stats, label, times, fn) {
   const calls = rows.reduce((n, [, s]) => n + s.calls, 0) / times;
   const nativeNs = rows.reduce((n, [, s]) => n + Number(s.ns), 0) / times;
   console.log(`\n${label}: ${(total / 1e6).toFixed(3)} ms per iteration, ${calls.toFixed(1)} native calls, ${((100 * nativeNs) / total).toFixed(1)}% of the time inside them`);
-  console.log('  ' + rows.slice(0, 14).map(([name, s]) => `${name} ${(s.calls / times).toFixed(1)}× ${(Number(s.ns) / s.calls / 1e3).toFixed(1)} µs`).join(', '));
+  const line = (list) => '  ' + list.map(([name, s]) => `${name} ${(s.calls / times).toFixed(1)}× ${(Number(s.ns) / s.calls / 1e3).toFixed(1)} µs`).join(', ');
+  console.log('  by calls:' + line(rows.slice(0, 12)));
+  console.log('  by time: ' + line([...rows].sort((a, b) => Number(b[1].ns - a[1].ns)).slice(0, 6)));
 }
 
 function counts() {

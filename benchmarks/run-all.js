@@ -33,6 +33,7 @@ function environment(mode) {
     node: process.version,
     torch,
     cpus: os.cpus().length,
+    threads: Number(process.env.FLOWMATCH_BENCH_THREADS) || os.cpus().length,
     cpu: os.cpus()[0]?.model,
     load_average_at_start: os.loadavg(),
     commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: __dirname }).stdout.trim(),
@@ -73,7 +74,7 @@ function row(r) {
 function table(env, results) {
   return [
     START,
-    `Run ${env.date} (${env.mode} mode), commit ${env.commit}, Node ${env.node}, torch ${env.torch}, ${env.cpus} × ${env.cpu}, load average at start ${env.load_average_at_start.map((l) => l.toFixed(2)).join(' ')}. Times are medians; ratios are flowmatch / PyTorch eager (below 1: flowmatch faster).`,
+    `Run ${env.date} (${env.mode} mode), commit ${env.commit}, Node ${env.node}, torch ${env.torch}, ${env.threads} threads per side on ${env.cpus} × ${env.cpu}, load average at start ${env.load_average_at_start.map((l) => l.toFixed(2)).join(' ')}. Times are medians; ratios are flowmatch / PyTorch eager (below 1: flowmatch faster).`,
     '',
     '| benchmark | flowmatch | PyTorch eager | ratio | target | met? | pure C++ (flowmatch/C++) | peak RSS MB (fm / py / C++) | notes |',
     '|---|---|---|---|---|---|---|---|---|',

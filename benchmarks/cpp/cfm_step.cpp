@@ -123,9 +123,14 @@ int main(int argc, char** argv) {
     at::Tensor l = at::mse_loss(model->forward(xt, t, Conditioning{}), ut);
     for (auto& p : params) p.mutable_grad().reset();
     l.backward();
-    std::vector<at::Tensor> grads;
-    for (auto& p : params) grads.push_back(p.grad());
-    at::_fused_adam_(params, grads, expAvg, expAvgSq, {}, stepCounts, lr, 0.9, 0.999, 0, 1e-8, false, false);
+    {
+      at::NoGradGuard noGrad;
+      std::vector<at::Tensor> grads;
+      for (auto& p : params) grads.push_back(p.grad());
+      // The kernel reads the step for its bias correction, so it is counted first.
+      at::_foreach_add_(stepCounts, at::Scalar(1));
+      at::_fused_adam_(params, grads, expAvg, expAvgSq, {}, stepCounts, lr, 0.9, 0.999, 0, 1e-8, false, false);
+    }
     loss = l.item<double>();
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (i >= warmup) times.push_back(seconds);
