@@ -1,5 +1,6 @@
-// Raw tensor bytes for file formats (safetensors): no dtype conversion in either
-// direction, unlike toBuffer/fromBuffer which speak in JS TypedArrays.
+// Raw tensor bytes for file formats (safetensors): no dtype conversion, unlike toBuffer,
+// which hands half types to JS as float32. Reading back needs no twin: fromBuffer with the
+// stored dtype as both source and target copies the bytes as they are.
 #include "args.h"
 
 namespace flowmatch {
@@ -17,32 +18,10 @@ Napi::Value toBytes(const Napi::CallbackInfo& info, AddonState& s) {
   return buffer;
 }
 
-// fromBytes(uint8Array, dtypeCode, shape) -> a CPU tensor owning a copy of the bytes.
-Napi::Value fromBytes(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  if (!info[0].IsTypedArray()) a.invalid(0, "a Uint8Array");
-  auto array = info[0].As<Napi::TypedArray>();
-  at::ScalarType type = a.dtype(1);
-  std::vector<int64_t> shape = a.ints(2);
-  int64_t numel = 1;
-  for (int64_t d : shape) {
-    if (d < 0) throw FlowmatchException("ERR_INVALID_SHAPE", "shape has a negative size");
-    numel *= d;
-  }
-  size_t expected = static_cast<size_t>(numel) * c10::elementSize(type);
-  if (expected != array.ByteLength()) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the data holds " + std::to_string(array.ByteLength()) + " bytes but the shape and dtype need " + std::to_string(expected));
-  }
-  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-  if (expected > 0) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(), expected);
-  return a.ret(std::move(t));
-}
-
 }  // namespace
 
 void registerIO(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "toBytes", toBytes);
-  define(env, exports, s, "fromBytes", fromBytes);
 }
 
 }  // namespace flowmatch

@@ -2,7 +2,7 @@
  * safetensors (huggingface/safetensors): an 8-byte little-endian header length, a JSON
  * header {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}},
  * then the raw little-endian bytes of every tensor. Bytes move without dtype conversion
- * (native toBytes / fromBytes), so a round trip is bit-exact for every dtype. Files are
+ * (native toBytes, and fromBuffer with the file's own dtype), so a round trip is bit-exact for every dtype. Files are
  * written atomically: a temporary file in the same folder, fsync, rename.
  */
 import * as fs from 'node:fs';
@@ -180,7 +180,7 @@ export function deserializeSafetensors(bytes: Uint8Array, file = '<buffer>'): Re
   try {
     for (const [name, entry] of Object.entries(header.tensors)) {
       const view = bytes.subarray(header.dataStart + entry.dataOffsets[0], header.dataStart + entry.dataOffsets[1]);
-      out[name] = new Tensor(native.fromBytes(view, dtypeCode(entry.dtype), entry.shape));
+      out[name] = new Tensor(native.fromBuffer(view, dtypeCode(entry.dtype), entry.shape, null, 'cpu', false));
     }
   } catch (e) {
     for (const t of Object.values(out)) t.dispose();
