@@ -38,7 +38,7 @@ const PLOT_RANGE = [-5, 5];
 fm.setNumThreads(Number(process.env.FM_THREADS ?? 1));
 
 function save(name, image) {
-  fm.writePng(path.join(OUT, name), image);
+  return fm.writePng(path.join(OUT, name), image);
 }
 
 /** Trailing mean over `window` steps, so curves of noisy per-batch losses can be compared. */
@@ -93,10 +93,10 @@ async function run(dataset, pathName) {
   const sampleSeconds = (Date.now() - evalStart) / 1000;
   const w2 = fm.wasserstein(drawn.samples, heldOut, { p: 2, maxPoints: EVAL_POINTS });
 
-  save(`e1-samples-${dataset}-${pathName}.png`, fm.scatterPlot(drawn.samples, { width: 240, height: 240, range: PLOT_RANGE, radius: 1.2, alpha: 0.6, title: `${dataset} ${pathName.toUpperCase()}` }));
+  await save(`e1-samples-${dataset}-${pathName}.png`, fm.scatterPlot(drawn.samples, { width: 240, height: 240, range: PLOT_RANGE, radius: 1.2, alpha: 0.6, title: `${dataset} ${pathName.toUpperCase()}` }));
   const grid = Array.from({ length: 21 }, (_, i) => i / 20);
   const traj = fm.sample(model, { x0: x0.narrow(0, 0, 150), method: 'dopri5', rtol: TOL, atol: TOL, t: grid, returnTrajectory: true });
-  save(`e1-traj-${dataset}-${pathName}.png`, fm.trajectoryPlot([{ trajectories: traj.trajectory, name: pathName.toUpperCase() }], { width: 300, height: 300, range: PLOT_RANGE, alpha: 0.4, title: `${dataset}: ${pathName.toUpperCase()} paths` }));
+  await save(`e1-traj-${dataset}-${pathName}.png`, fm.trajectoryPlot([{ trajectories: traj.trajectory, name: pathName.toUpperCase() }], { width: 300, height: 300, range: PLOT_RANGE, alpha: 0.4, title: `${dataset}: ${pathName.toUpperCase()} paths` }));
 
   fm.dispose([heldOut, x0, drawn, traj]);
   model.dispose();
@@ -133,7 +133,7 @@ async function main() {
       const xs = ys.map((_, i) => i + 1).filter((_, i) => i % 10 === 9);
       return { name: r.path.toUpperCase(), xs, ys: xs.map((x) => ys[x - 1]) };
     });
-    save(`e1-loss-${dataset}.png`, fm.lineChart(series, { width: 420, height: 280, logY: true, xLabel: 'step', yLabel: 'CFM loss (50-step mean)', title: dataset }));
+    await save(`e1-loss-${dataset}.png`, fm.lineChart(series, { width: 420, height: 280, logY: true, xLabel: 'step', yLabel: 'CFM loss (50-step mean)', title: dataset }));
   }
   const curves = Object.fromEntries(records.map((r) => [`${r.dataset}/${r.path}`, smooth(r.losses).filter((_, i) => i % 10 === 9)]));
   fs.writeFileSync(path.join(OUT, 'e1-results.json'), JSON.stringify({ steps: STEPS, batch: BATCH, totalSeconds: (Date.now() - started) / 1000, records: records.map(({ losses, ...r }) => r), smoothedLossEvery10: curves }) + '\n');

@@ -83,7 +83,7 @@ async function trainPath(name, train, results) {
   return model;
 }
 
-function evaluate(name, model, test, classifier, reference, results) {
+async function evaluate(name, model, test, classifier, reference, results) {
   const record = results.runs[name];
   const flush = () => fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
   let start;
@@ -94,7 +94,7 @@ function evaluate(name, model, test, classifier, reference, results) {
   record.dopri5Nfe = drawn.nfe;
   record.dopri5SampleSeconds = seconds(start);
   record.fidDopri5 = fidAgainst(reference, classifier, drawn.samples);
-  fm.writePng(path.join(OUT, `e2-samples-${name}.png`), fm.imageGrid(drawn.samples.narrow(0, 0, Math.min(64, FID_SAMPLES)).clamp(-1, 1), { nrow: 8, padding: 1 }));
+  await fm.writePng(path.join(OUT, `e2-samples-${name}.png`), fm.imageGrid(drawn.samples.narrow(0, 0, Math.min(64, FID_SAMPLES)).clamp(-1, 1), { nrow: 8, padding: 1 }));
   drawn.samples.dispose();
   flush();
   log(`${name} dopri5 NFE ${drawn.nfe}, FID ${record.fidDopri5.toFixed(2)}`);
@@ -147,13 +147,13 @@ async function main() {
     results.realFid[n] = fm.tidy(() => fm.fid(fm.extractFeatures(classifier.extractor, train.x.narrow(0, 0, n)), reference));
   }
   log('real-image FID floors', results.realFid);
-  for (const name of Object.keys(PATHS)) evaluate(name, models[name], test, classifier, reference, results);
+  for (const name of Object.keys(PATHS)) await evaluate(name, models[name], test, classifier, reference, results);
 
   const series = [];
   for (const [name, r] of Object.entries(results.runs)) {
     for (const method of ['euler', 'midpoint']) series.push({ name: `${name.toUpperCase()} ${method}`, xs: r.sweep[method].map((p) => p.nfe), ys: r.sweep[method].map((p) => p.fid) });
   }
-  fm.writePng(path.join(OUT, 'e2-fid-vs-nfe.png'), fm.lineChart(series, { width: 460, height: 300, logX: true, logY: true, xLabel: 'NFE', yLabel: `FID (${SWEEP_SAMPLES} samples)`, title: 'Fashion-MNIST: FID vs NFE' }));
+  await fm.writePng(path.join(OUT, 'e2-fid-vs-nfe.png'), fm.lineChart(series, { width: 460, height: 300, logX: true, logY: true, xLabel: 'NFE', yLabel: `FID (${SWEEP_SAMPLES} samples)`, title: 'Fashion-MNIST: FID vs NFE' }));
   results.totalSeconds = seconds(started);
   fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
   log(`total ${results.totalSeconds.toFixed(0)} s`);
