@@ -13,16 +13,18 @@ async function main({ mode = 'standard' } = {}) {
   const fm = flowmatch();
   const n = size(mode, { quick: 2, standard: 256 });
   const steps = size(mode, { quick: 2, standard: 5, full: 100 });
+  // Quick (smoke) runs use 8×8 images: the U-Net takes any size divisible by 4.
+  const side = size(mode, { quick: 8, standard: 28 });
   const dir = scratchDir('euler-unet');
   const model = createUNet();
   fm.manualSeed(1);
-  const x0 = fm.keep(fm.randn([n, 1, 28, 28]));
+  const x0 = fm.keep(fm.randn([n, 1, side, side]));
   const weights = saveWeights(model, dir);
   const inputs = saveTensors({ x0 }, dir);
   const worker = new PythonWorker(fm.getNumThreads());
   try {
     const parityFile = fm.tidy(() => {
-      const x = fm.randn([4, 1, 28, 28]);
+      const x = fm.randn([4, 1, side, side]);
       const t = fm.tensor([0, 0.25, 0.5, 1]);
       const v = fm.noGrad(() => model.forward(x, t));
       return saveTensors({ x, t, v }, dir, 'parity.safetensors');

@@ -2,7 +2,10 @@ import test from 'ava';
 import * as path from 'node:path';
 
 // One quick iteration of each benchmark (tiny sizes) so they do not rot; timings are never
-// asserted. The C++ baseline joins only where benchmarks/.build already holds it.
+// asserted. The C++ baseline joins only where benchmarks/.build already holds it. One
+// intra-op thread per side: beside other test workers, two threads spin against them and
+// the smoke runs take minutes instead of seconds.
+process.env.FLOWMATCH_BENCH_THREADS ??= '1';
 const benchmarks = [
   'op-overhead',
   'cfm-mlp-large',
