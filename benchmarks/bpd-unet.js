@@ -5,11 +5,10 @@
 // dopri5 at rtol = atol = 1e-5. Target: flowmatch / PyTorch eager ≤ 1.0. The standard run
 // scores 8 images to stay inside the suite's time budget; --full scores 256.
 const fs = require('fs');
-const { flowmatch, PythonWorker, ensureTorchdiffeq, compare, scratchDir, judge, report, cli, size } = require('./harness.js');
+const { flowmatch, PythonWorker, compare, scratchDir, judge, report, cli, size } = require('./harness.js');
 const { createUNet, saveWeights, saveTensors } = require('./models.js');
 
 async function main({ mode = 'standard' } = {}) {
-  ensureTorchdiffeq();
   const fm = flowmatch();
   const n = size(mode, { quick: 2, standard: 8, full: 256 });
   const side = size(mode, { quick: 8, standard: 28 });

@@ -1,13 +1,12 @@
 'use strict';
-// dopri5 sampling of 2-D points with an MLP, rtol = atol = 1e-5, against torchdiffeq on the
+// dopri5 sampling of 2-D points with an MLP, rtol = atol = 1e-5, against the Python dopri5 (torchdiffeq's algorithm) on the
 // same weights and the same starting noise, so the two solvers see the same problem and
 // their NFE can be compared. Shared by the large- and small-MLP sampling benchmarks.
 const fs = require('fs');
-const { flowmatch, PythonWorker, ensureTorchdiffeq, compare, scratchDir } = require('./harness.js');
+const { flowmatch, PythonWorker, compare, scratchDir } = require('./harness.js');
 const { createMlp, saveWeights, saveTensors } = require('./models.js');
 
 async function dopri5Sample({ name, hidden, n, reps, warmup = 1 }) {
-  ensureTorchdiffeq();
   const fm = flowmatch();
   fm.manualSeed(0);
   const dir = scratchDir(name.replace(/\W+/g, '-'));

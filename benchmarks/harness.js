@@ -67,21 +67,6 @@ class PythonWorker {
   }
 }
 
-/**
- * torchdiffeq is the reference for dopri5 NFE and likelihood parity. It is not a
- * dependency of flowmatch, so it is installed into the project's .torch folder (already
- * on the worker's PYTHONPATH) the first time a benchmark needs it.
- */
-function ensureTorchdiffeq() {
-  const python = process.env.FLOWMATCH_PYTHON || 'python3';
-  const env = { ...process.env, PYTHONPATH: resolver.pythonPathWithLocal() };
-  const present = () => spawnSync(python, ['-c', 'import torchdiffeq'], { env }).status === 0;
-  if (present()) return;
-  console.log(`installing torchdiffeq into ${resolver.LOCAL_TORCH_DIR} (pip) for the Python side`);
-  spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--timeout', '5', '--target', resolver.LOCAL_TORCH_DIR, 'torchdiffeq'], { stdio: 'inherit' });
-  if (!present()) throw new Error(`torchdiffeq is needed for the Python side of this benchmark and could not be installed into ${resolver.LOCAL_TORCH_DIR}`);
-}
-
 const CPP_PROGRAM = path.join(CPP_BUILD, 'cfm_step');
 let cppUpToDate = false;
 
@@ -214,4 +199,4 @@ function size(mode, { quick, standard, full = standard }) {
   return mode === 'quick' ? quick : mode === 'full' ? full : standard;
 }
 
-module.exports = { ROOT, flowmatch, PythonWorker, ensureTorchdiffeq, buildCpp, cppBuilt, runCpp, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };
+module.exports = { ROOT, flowmatch, PythonWorker, buildCpp, cppBuilt, runCpp, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };

@@ -4,11 +4,10 @@
 // 1e-5) from t = 1 to 0, the divergence from one VJP per dimension, against torchdiffeq on
 // the same weights and points. Target: flowmatch / PyTorch eager ≤ 0.9.
 const fs = require('fs');
-const { flowmatch, PythonWorker, ensureTorchdiffeq, compare, scratchDir, judge, report, cli, size } = require('./harness.js');
+const { flowmatch, PythonWorker, compare, scratchDir, judge, report, cli, size } = require('./harness.js');
 const { MLP_LARGE, createMlp, saveWeights, saveTensors } = require('./models.js');
 
 async function main({ mode = 'standard' } = {}) {
-  ensureTorchdiffeq();
   const fm = flowmatch();
   fm.manualSeed(0);
   const n = size(mode, { quick: 50, standard: 2000 });
