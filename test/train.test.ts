@@ -18,25 +18,27 @@ const checkerboardData = (batch: number) => (): { x: fm.Tensor } => ({ x: checke
 test.serial('an MLP trained with the OT path on checkerboard puts ≥ 90% of Euler samples on the board', async (t) => {
   fm.manualSeed(0);
   const model = createMLP({ dim: 2, hidden: [256, 256, 256], activation: 'silu' });
-  const steps = 1500;
+  // Measured on 2 cores: 4000 steps of batch 2048 take ≈ 140 s and put ≈ 92% of Euler samples
+  // inside the squares (2000 steps: ≈ 88%).
+  const steps = 4000;
   const result = await train({
     model,
     path: otPath(),
-    data: checkerboardData(512),
+    data: checkerboardData(2048),
     steps,
-    optimizer: { name: 'adam', lr: 2e-3 },
-    schedule: { name: 'cosine', minLR: 1e-4 },
+    optimizer: { name: 'adam', lr: 3e-3 },
+    schedule: { name: 'cosine', warmupSteps: 100, minLR: 3e-5 },
     ema: false,
     seed: 1,
     progress: false,
   });
   const tail = result.losses.slice(-100);
   const finalLoss = tail.reduce((a, b) => a + b, 0) / tail.length;
-  // The CFM loss cannot reach 0: its floor is E‖u_t(x|x1) − u_t(x)‖² / d, the conditional
-  // variance. A fit this good on checkerboard measures ≈ 0.85–0.95 per element with the
-  // element-averaged loss; an untrained model starts above 2.
-  t.true(result.losses[0] > 1.5, `first loss ${result.losses[0]}`);
-  t.true(finalLoss < 1.05, `mean of the last 100 losses ${finalLoss}`);
+  // The CFM loss cannot reach 0: its floor is the conditional variance E‖u_t(x|x1) − u_t(x)‖²/d.
+  // An untrained model starts near E‖x1 − x0‖²/d = 1 + 16/3 ≈ 6.3 on this board; trained runs
+  // level off near 3.4.
+  t.true(result.losses[0] > 5, `first loss ${result.losses[0]}`);
+  t.true(finalLoss < 3.6, `mean of the last 100 losses ${finalLoss}`);
   model.eval();
   const fraction = fm.tidy(() => {
     const { samples } = sample(model, { n: 10000, shape: [2], method: 'euler', steps: 100 });
