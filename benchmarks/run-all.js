@@ -10,18 +10,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { formatSeconds, buildCpp } = require('./harness.js');
 
-const BENCHMARKS = [
-  'op-overhead',
-  'cfm-mlp-large',
-  'cfm-mlp-small',
-  'cfm-unet',
-  'dopri5-mlp-large',
-  'dopri5-mlp-small',
-  'euler-unet',
-  'nll-mlp',
-  'bpd-unet',
-  'rss-drift',
-];
+const BENCHMARKS = require('./list.js');
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';
 

@@ -6,18 +6,8 @@ import * as path from 'node:path';
 // intra-op thread per side: beside other test workers, two threads spin against them and
 // the smoke runs take minutes instead of seconds.
 process.env.FLOWMATCH_BENCH_THREADS ??= '1';
-const benchmarks = [
-  'op-overhead',
-  'cfm-mlp-large',
-  'cfm-mlp-small',
-  'cfm-unet',
-  'dopri5-mlp-large',
-  'dopri5-mlp-small',
-  'euler-unet',
-  'nll-mlp',
-  'bpd-unet',
-  'rss-drift',
-];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const benchmarks: string[] = require('../benchmarks/list.js');
 
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
