@@ -26,6 +26,11 @@ export class Tensor<D extends DType = DType> implements Trackable {
   _h: number;
   /** @internal Set by keep(): survives the end of enclosing scopes. */
   _kept = false;
+  // Metadata cached on first read: a step of a small model asks for shapes and dtypes dozens
+  // of times, and each read is a native call. Ops that change them in place call _invalidate().
+  private _shape?: number[];
+  private _dtype?: D;
+  private _device?: Device;
   /** Phantom field carrying the dtype for TypeScript. */
   declare readonly __dtype?: D;
 
@@ -65,13 +70,23 @@ export class Tensor<D extends DType = DType> implements Trackable {
   // ---- metadata -------------------------------------------------------------------
 
   get shape(): number[] {
-    return native.sizes(this.live('read shape'));
+    const h = this.live('read shape');
+    this._shape ??= native.sizes(h) as number[];
+    return this._shape.slice();
   }
   get dtype(): D {
-    return dtypeFromCode(native.dtypeOf(this.live('read dtype'))) as D;
+    const h = this.live('read dtype');
+    return (this._dtype ??= dtypeFromCode(native.dtypeOf(h)) as D);
   }
   get device(): Device {
-    return native.deviceOf(this.live('read device'));
+    const h = this.live('read device');
+    return (this._device ??= native.deviceOf(h) as Device);
+  }
+  /** @internal Forgets cached metadata after an op that resized or converted this handle in place. */
+  _invalidate(): void {
+    this._shape = undefined;
+    this._dtype = undefined;
+    this._device = undefined;
   }
   get numel(): number {
     return native.numel(this.live('read numel'));
@@ -589,6 +604,7 @@ export function binary(op: string, a: TensorOrScalar, b: TensorOrScalar): Tensor
 function outOp(op: string, a: Tensor, b: TensorOrScalar, out: Tensor): Tensor {
   asTensor(out, 'out');
   native[op](out._h, a._h, asTensor(b, 'other')._h);
+  out._invalidate();
   return out;
 }
 

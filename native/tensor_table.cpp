@@ -70,16 +70,6 @@ bool TensorTable::release(double handle) {
   return true;
 }
 
-void TensorTable::reset(double handle, at::Tensor tensor) {
-  get(handle, "tensor");
-  Slot& slot = slots_[static_cast<uint64_t>(handle) & kIndexMask];
-  account(slot, -1);
-  slot.device = static_cast<int8_t>(deviceSlot(tensor.device()));
-  slot.bytes = static_cast<int64_t>(tensor.numel()) * static_cast<int64_t>(tensor.element_size());
-  slot.tensor = std::move(tensor);
-  account(slot, +1);
-}
-
 void TensorTable::clear() {
   for (Slot& slot : slots_) slot.tensor = at::Tensor();
   slots_.clear();

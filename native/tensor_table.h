@@ -25,8 +25,6 @@ class TensorTable {
   const at::Tensor& get(double handle, const char* what) const;
   // Frees the slot; returns false when the handle was already released (double dispose).
   bool release(double handle);
-  // Replaces the tensor held by a live handle (used by in-place-by-rebinding ops).
-  void reset(double handle, at::Tensor tensor);
   void clear();
 
   int64_t liveCount(int device) const { return count_[device]; }

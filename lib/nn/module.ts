@@ -114,6 +114,8 @@ export class Module<C = unknown> {
   to(target: ConversionTarget): this {
     const { dtype, device } = resolveTarget(target);
     native.modelTo(this.live('move the module'), dtype, device);
+    // The parameter handles now hold converted tensors.
+    if (this.named !== undefined) for (const p of this.named.values()) p._invalidate();
     return this;
   }
 
