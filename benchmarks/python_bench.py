@@ -28,10 +28,10 @@ def op_overhead(n=200000):
 
 
 def load_safetensors(path):
-    """Reads a safetensors file (8-byte header length, JSON header, raw bytes) into tensors."""
-    import numpy as np
-
-    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "U8": np.uint8}
+    """Reads a safetensors file (8-byte header length, JSON header, raw bytes) into tensors,
+    with torch alone (torch's wheel does not bring numpy)."""
+    dtypes = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
+              "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool}
     with open(path, "rb") as f:
         blob = f.read()
     n = int.from_bytes(blob[:8], "little")
@@ -41,8 +41,11 @@ def load_safetensors(path):
         if name == "__metadata__":
             continue
         start, end = info["data_offsets"]
-        array = np.frombuffer(blob[8 + n + start : 8 + n + end], dtype=dtypes[info["dtype"]]).reshape(info["shape"])
-        out[name] = torch.from_numpy(array.copy())
+        dtype = dtypes[info["dtype"]]
+        if start == end:
+            out[name] = torch.empty(info["shape"], dtype=dtype)
+        else:
+            out[name] = torch.frombuffer(bytearray(blob[8 + n + start : 8 + n + end]), dtype=dtype).reshape(info["shape"])
     return out
 
 
