@@ -40,7 +40,7 @@ async function main() {
   fm.manualSeed(1);
   const dopri = fm.sample(model, { n: N, shape: [2], method: 'dopri5', rtol: 1e-5, atol: 1e-5 });
   const euler = fm.sample(model, { n: N, shape: [2], method: 'euler', steps: 100 });
-  await fm.writePng(path.join(OUT, 'samples.png'), fm.scatterPlot(dopri.samples, { title: `checkerboard: ${N} samples, dopri5 (${dopri.nfe} NFE)`, range: RANGE, radius: 1, alpha: 0.4 }));
+  await fm.writePng(path.join(OUT, 'samples.png'), fm.scatterPlot(dopri.samples, { title: `dopri5, ${dopri.nfe} NFE`, range: RANGE, radius: 1, alpha: 0.4 }));
   bar.update(1);
 
   const steps = result.losses.map((_, i) => result.startStep + i + 1);
