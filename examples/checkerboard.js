@@ -18,6 +18,8 @@ const RANGE = [[-4.5, 4.5], [-4.5, 4.5]];
 
 async function main() {
   const started = Date.now();
+  // Seeded before the model is built: the initial weights (and so every number below) repeat run to run.
+  fm.manualSeed(0);
   const model = fm.createMLP({ dim: 2, hidden: [256, 256, 256], activation: 'silu' });
   const probabilityPath = fm.otPath();
   const result = await fm.train({
