@@ -4,7 +4,7 @@ export * from './creation';
 export * from './functional';
 export { noGrad, enableGrad, isGradEnabled, grad, type GradOptions } from './autograd';
 export { tidy, scope, keep, dispose } from './scope';
-export { memory, setNumThreads, getNumThreads, manualSeed, cuda, buildInfo, type DeviceMemory, type BuildInfo } from './runtime';
+export { memory, cpuCacheStats, emptyCache, type CpuCacheStats, setNumThreads, getNumThreads, manualSeed, cuda, buildInfo, type DeviceMemory, type BuildInfo } from './runtime';
 export { DTYPES, type DType, type FloatDType } from './dtype';
 export type { Device } from './device';
 export * from './errors';

@@ -12,6 +12,34 @@ export function memory(): Record<string, DeviceMemory> {
   return native.memory();
 }
 
+/** The CPU caching allocator's counters (process-wide; see native/cpu_cache_allocator.h). */
+export interface CpuCacheStats {
+  /** False when FLOWMATCH_CPU_CACHE_MB=0 left libtorch's own allocator in place. */
+  enabled: boolean;
+  /** The most free bytes kept (FLOWMATCH_CPU_CACHE_MB, default min(¼ of RAM, 4 GiB)). */
+  limitBytes: number;
+  /** Free blocks held for reuse now. */
+  cachedBytes: number;
+  /** Blocks of 128 KiB and more handed out and not yet freed. */
+  inUseBytes: number;
+  /** Requests served from the cache, and those that went to the system. */
+  hits: number;
+  misses: number;
+}
+
+/**
+ * Large CPU blocks are cached for reuse instead of being returned to glibc, which would
+ * fault their pages in again on every step (PyTorch does this for CUDA memory only).
+ */
+export function cpuCacheStats(): CpuCacheStats {
+  return native.cpuCacheStats();
+}
+
+/** Returns every cached free CPU block to the system (torch.cuda.empty_cache()'s CPU counterpart). */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
 /** Intra-op threads libtorch uses (PyTorch's torch.set_num_threads). */
 export function setNumThreads(n: number): void {
   native.setNumThreads(checkInt(n, 'n', 1));

@@ -1,9 +1,12 @@
 // Module init: one AddonState per Node environment (context-aware), freed with it.
 #include "state.h"
+#include "cpu_cache_allocator.h"
 
 namespace flowmatch {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Before any tensor exists, so that every CPU tensor of the process goes through it.
+  installCpuCacheAllocator();
   auto* state = new AddonState();
   // Runs when the environment tears down (process exit or worker_thread exit): the
   // tensors of that environment are released, nothing else is touched.

@@ -1,5 +1,6 @@
 // Runtime services: handle release, memory counters, threads, seeds, devices, versions.
 #include "args.h"
+#include "cpu_cache_allocator.h"
 #include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -35,6 +36,25 @@ Napi::Value memory(const Napi::CallbackInfo& info, AddonState& s) {
     out.Set(d == 0 ? std::string("cpu") : "cuda:" + std::to_string(d - 1), entry);
   }
   return out;
+}
+
+// The CPU caching allocator's counters (process-wide: every worker thread shares it).
+Napi::Value cpuCacheStats(const Napi::CallbackInfo& info, AddonState&) {
+  Napi::Env env = info.Env();
+  CpuCacheStats st = flowmatch::cpuCacheStats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("enabled", Napi::Boolean::New(env, st.enabled));
+  out.Set("limitBytes", Napi::Number::New(env, static_cast<double>(st.limitBytes)));
+  out.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(st.cachedBytes)));
+  out.Set("inUseBytes", Napi::Number::New(env, static_cast<double>(st.inUseBytes)));
+  out.Set("hits", Napi::Number::New(env, static_cast<double>(st.hits)));
+  out.Set("misses", Napi::Number::New(env, static_cast<double>(st.misses)));
+  return out;
+}
+
+Napi::Value emptyCache(const Napi::CallbackInfo& info, AddonState&) {
+  emptyCpuCache();
+  return info.Env().Undefined();
 }
 
 Napi::Value setNumThreads(const Napi::CallbackInfo& info, AddonState& s) {
@@ -94,6 +114,8 @@ void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "release", release);
   define(env, exports, s, "releaseMany", releaseMany);
   define(env, exports, s, "memory", memory);
+  define(env, exports, s, "cpuCacheStats", cpuCacheStats);
+  define(env, exports, s, "emptyCache", emptyCache);
   define(env, exports, s, "setNumThreads", setNumThreads);
   define(env, exports, s, "getNumThreads", getNumThreads);
   define(env, exports, s, "manualSeed", manualSeed);

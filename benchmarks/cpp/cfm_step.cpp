@@ -2,6 +2,7 @@
 // the loop: the floor that flowmatch's training step is measured against.
 //   cfm_step --model unet|mlp [--hidden 512,512,512,512] --batch N --steps N --warmup N
 //            --threads N [--weights file.safetensors]
+// Uses the addon's CPU caching allocator (native/cpu_cache_allocator.cpp), like flowmatch.
 // Prints {"seconds": median per step, "rss_mb": peak RSS, "loss": last loss} as JSON.
 #include <sys/resource.h>
 
@@ -14,6 +15,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cpu_cache_allocator.h"
 #include "mlp.h"
 #include "unet.h"
 
@@ -85,6 +87,9 @@ double peakRssMb() {
 
 int main(int argc, char** argv) {
   auto args = parseArgs(argc, argv);
+  // The addon's CPU allocator, as flowmatch runs with it, so that the gap to flowmatch is the
+  // binding alone (FLOWMATCH_CPU_CACHE_MB=0 turns it off in both).
+  installCpuCacheAllocator();
   at::set_num_threads(std::stoi(args.count("threads") ? args["threads"] : "2"));
   at::manual_seed(0);
   auto model = makeModel(args);
