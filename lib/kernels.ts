@@ -14,6 +14,19 @@ export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: 
   return new Tensor(native.linearCombination(base === null ? null : asTensor(base, 'base')._h, handles, coeffs));
 }
 
+/**
+ * base + Σ (weights[i]·h)·terms[i] with torchdiffeq's operation order (coefficients in the
+ * terms' dtype, stages stacked on a new last dim, multiplied, summed over it, added to base);
+ * every weight counts, zeros included. The Runge–Kutta core uses it so that adaptive steps
+ * match torchdiffeq bit for bit. base may be null.
+ */
+export function stageSum(base: Tensor | null, terms: Tensor[], weights: readonly number[], h: number): Tensor {
+  if (!Array.isArray(terms) || terms.length === 0) fail('a non-empty array of Tensors', 'terms', terms);
+  if (!Array.isArray(weights) || weights.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'weights', weights);
+  const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
+  return new Tensor(native.stageSum(base === null ? null : asTensor(base, 'base')._h, handles, weights, checkNumber(h, 'h')));
+}
+
 /** RMS of err / (atol + rtol·max(|y0|, |y1|)): the step-size controller's error ratio. */
 export function errorRatio(err: Tensor, y0: Tensor, y1: Tensor, rtol: number, atol: number): number {
   return native.errorRatio(asTensor(err, 'err')._h, asTensor(y0, 'y0')._h, asTensor(y1, 'y1')._h, checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));

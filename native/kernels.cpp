@@ -30,11 +30,29 @@ at::Tensor combine(const c10::optional<at::Tensor>& base, const std::vector<at::
   return out;
 }
 
+// base + Σ_j (w_j·h)·terms[j] computed the way torchdiffeq 0.2.5's Runge–Kutta step does:
+// the coefficients w_j·h formed in the state's dtype, the stages stacked on a new last dim,
+// multiplied and summed over it, then added to base. Same ops on the same shapes give the
+// same bits, so adaptive solvers take exactly torchdiffeq's steps even where the error
+// estimate cancels most of its digits (dopri8) or the state is float32. Zero weights are
+// kept: dropping them would change the length, and so the order, of the reduction.
+at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<double>& weights, double h) {
+  if (terms.empty() || terms.size() != weights.size()) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", "stageSum: " + std::to_string(terms.size()) + " tensors but " + std::to_string(weights.size()) + " weights");
+  }
+  const at::TensorOptions options = terms[0].options().requires_grad(false);
+  at::Tensor coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(options.dtype()) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(options.dtype());
+  at::Tensor sum = at::sum(at::stack(terms, -1) * coeffs, -1);
+  return base.has_value() ? *base + sum.view_as(*base) : sum;
+}
+
 }  // namespace
 
 void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
   // linearCombination(base | null, terms[], coeffs[]) -> base + Σ cᵢ·tᵢ
   FM_OP("linearCombination", return a.ret(combine(a.optTensor(0), a.tensors(1), a.doubles(2))));
+  // stageSum(base | null, terms[], weights[], h) -> base + Σ (wᵢ·h)·tᵢ, torchdiffeq's order of operations
+  FM_OP("stageSum", return a.ret(stageSum(a.optTensor(0), a.tensors(1), a.doubles(2), a.number(3))));
   // errorRatio(err, y0, y1, rtol, atol) -> RMS(err / (atol + rtol·max(|y0|, |y1|))) as a number:
   // the step-size controller's norm (torchdiffeq's mixed tolerance with RMS norm).
   FM_OP("errorRatio", {

@@ -6,7 +6,7 @@
  * Everything runs in solver time, which increases (see odeint.ts for decreasing grids).
  */
 import type { Tensor } from '../tensor';
-import { combine, release, type State } from './state';
+import { combine, stageCombine, release, type State } from './state';
 import { rungeKuttaStages } from './rk-step';
 import type { ButcherTableau } from './tableau';
 import type { Evaluator } from './evaluator';
@@ -119,7 +119,7 @@ export function* integrateAdaptive(
 
       const h = direction * dt;
       const { y1, k } = yield* rungeKuttaStages(tableau, evaluate, y, f, t, t1, dt, h, round, true);
-      const err = combine(null, k, tableauError.map((w) => w * h));
+      const err = stageCombine(null, k, tableauError, h);
       const ratio = cfg.norm(err, y, y1);
       release([err], keep);
       let accept = ratio <= 1;
@@ -166,7 +166,7 @@ function* selectInitialStep(evaluate: Evaluator, t0: number, y0: State, f0: Stat
   const d1 = cfg.norm(f0, y0, y0);
   let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : cfg.stateRound(cfg.stateRound(0.01 * d0) / d1);
   if (cfg.noOvershoot) h0 = Math.min(h0, tEnd - t0);
-  const y1 = combine(y0, [f0], [evaluate.direction * h0]);
+  const y1 = stageCombine(y0, [f0], [1], evaluate.direction * h0);
   const f1 = yield* evaluate.call(cfg.round(t0 + h0), y1);
   const change = combine(f1, [f0], [-1]);
   const d2 = Math.abs(cfg.norm(change, y0, y0) / h0);

@@ -1,10 +1,11 @@
 /**
  * The one Runge–Kutta core: the stages of an explicit method, read from its tableau.
- * Each stage input y0 + h·Σ a_ij·k_j is one fused native call (per state component).
+ * Each stage input y0 + Σ (a_ij·h)·k_j is one native call per state component, computed in
+ * torchdiffeq's order of operations (state.ts stageCombine).
  */
 import type { Tensor } from '../tensor';
 import { isFsal, type ButcherTableau } from './tableau';
-import { combine, release, type State } from './state';
+import { stageCombine, release, type State } from './state';
 import type { Evaluator } from './evaluator';
 import type { Round } from './time';
 
@@ -39,10 +40,10 @@ export function* rungeKuttaStages(
   for (let i = 0; i <= last; i++) {
     const c = tableau.c[i + 1];
     const ti = c === 1 ? t1 : round(t0 + c * dt);
-    const yi = combine(y0, k, tableau.a[i].map((w) => w * h));
+    const yi = stageCombine(y0, k, tableau.a[i], h);
     k.push(yield* evaluate.call(ti, yi, c === 1 && perturbEnd ? 'prev' : null));
     if (fsal && i === last) y1 = yi;
     else release([yi], new Set<Tensor>());
   }
-  return { y1: y1 ?? combine(y0, k, tableau.b.map((w) => w * h)), k };
+  return { y1: y1 ?? stageCombine(y0, k, tableau.b, h), k };
 }

@@ -4,7 +4,7 @@
  * component whatever the number of stages.
  */
 import { Tensor } from '../tensor';
-import { linearCombination } from '../kernels';
+import { linearCombination, stageSum } from '../kernels';
 
 export type State = Tensor[];
 
@@ -14,6 +14,20 @@ export function combine(base: State | null, terms: State[], coeffs: number[]): S
   const out: State = new Array(components);
   for (let c = 0; c < components; c++) {
     out[c] = linearCombination(base === null ? null : base[c], terms.map((k) => k[c]), coeffs);
+  }
+  return out;
+}
+
+/**
+ * base + Σ (weights[j]·h)·terms[j], component by component, in torchdiffeq's order of
+ * operations (kernels.ts stageSum): the stage inputs, solutions and error estimates of
+ * the Runge–Kutta core, where bit-for-bit agreement decides which steps are taken.
+ */
+export function stageCombine(base: State | null, terms: State[], weights: readonly number[], h: number): State {
+  const components = base === null ? terms[0].length : base.length;
+  const out: State = new Array(components);
+  for (let c = 0; c < components; c++) {
+    out[c] = stageSum(base === null ? null : base[c], terms.map((k) => k[c]), weights, h);
   }
   return out;
 }
