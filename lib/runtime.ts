@@ -20,7 +20,7 @@ export interface CpuCacheStats {
   limitBytes: number;
   /** Free blocks held for reuse now. */
   cachedBytes: number;
-  /** Blocks of 128 KiB and more handed out and not yet freed. */
+  /** Blocks of 4 KiB and more handed out and not yet freed. */
   inUseBytes: number;
   /** Requests served from the cache, and those that went to the system. */
   hits: number;

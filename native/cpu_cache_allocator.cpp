@@ -17,8 +17,8 @@ namespace flowmatch {
 
 namespace {
 
-// Below this, glibc's heap recycles memory without page faults; caching would only add a lock.
-constexpr size_t kMinCached = 128 * 1024;
+// Below this, glibc's per-thread caches and small bins recycle memory without returning it.
+constexpr size_t kMinCached = 4096;
 constexpr uint64_t kDefaultLimitCap = 4ull << 30;
 
 // Size classes: four per power of two (p, 1.25p, 1.5p, 1.75p), so a block serves requests
@@ -44,7 +44,7 @@ uint64_t limitFromEnvironment() {
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  CachingCpuAllocator(c10::Allocator* fallback, uint64_t limit) : fallback_(fallback), limit_(limit) {}
+  CachingCpuAllocator(c10::Allocator* fallback, uint64_t limit) : fallback_(fallback), fallbackDelete_(fallback->raw_deleter()), limit_(limit) {}
 
   c10::DataPtr allocate(size_t n) override {
     if (n < kMinCached) return fallback_->allocate(n);
@@ -112,6 +112,12 @@ class CachingCpuAllocator final : public c10::Allocator {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = live_.find(block);
+      if (it == live_.end()) {
+        // A small block of the fallback allocator freed through raw_deleter() (oneDNN and
+        // NNPACK scratch space goes through raw_allocate / raw_deallocate).
+        fallbackDelete_(block);
+        return;
+      }
       const size_t size = it->second;
       live_.erase(it);
       inUse_ -= size;
@@ -125,6 +131,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
   c10::Allocator* fallback_;
+  const c10::DeleterFnPtr fallbackDelete_;
   const uint64_t limit_;
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as fm from '../lib/index';
 
 const MB = 1024 * 1024;
-// 4 MiB of float32: far above the 128 KiB below which blocks are left to glibc.
+// 4 MiB of float32: far above the 4 KiB below which blocks are left to glibc.
 const N = 1 << 20;
 
 /** Runs a snippet in a fresh Node process with the given environment; returns its JSON output. */
@@ -98,4 +98,17 @@ test.serial('the cache keeps at most FLOWMATCH_CPU_CACHE_MB of free blocks; 0 tu
   t.false(off.enabled);
   t.is(off.cachedBytes, 0);
   t.is(off.sum, (999 * 1000) / 2);
+});
+
+test.serial('oneDNN convolutions, whose scratch memory goes through raw_allocate / raw_deleter, run and free through the cache', (t) => {
+  fm.manualSeed(5);
+  const x = fm.randn([8, 16, 48, 48]);
+  const w = fm.randn([32, 16, 3, 3]);
+  // float32 takes oneDNN's path; float64 the reference loop, which oneDNN does not serve.
+  const fast = fm.conv2d(x, w, null, { padding: 1 });
+  const reference = fm.conv2d(x.to('float64'), w.to('float64'), null, { padding: 1 });
+  const err = fm.tidy(() => fast.to('float64').sub(reference).abs().max().item());
+  t.true(err < 1e-3, `max |Δ| ${err}`);
+  fm.dispose([x, w, fast, reference]);
+  fm.emptyCache();
 });
