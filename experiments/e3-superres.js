@@ -22,7 +22,7 @@
 const path = require('node:path');
 const { fm, env, seconds, log, resultsFile, fidReference, fidAgainst, realFidFloor, trainUNet, writeLossCurve, runMain } = require('./fashion-common.js');
 
-const STEPS = env('E3_STEPS', 1500);
+const STEPS = env('E3_STEPS', 4000);
 const BATCH = env('E3_BATCH', 16);
 const EVAL = env('E3_EVAL', 256);
 const TOL = 1e-5;

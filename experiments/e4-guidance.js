@@ -22,7 +22,7 @@
 const path = require('node:path');
 const { fm, env, seconds, log, resultsFile, fidReference, fidAgainst, realFidFloor, trainUNet, writeLossCurve, runMain } = require('./fashion-common.js');
 
-const STEPS = env('E4_STEPS', 1500);
+const STEPS = env('E4_STEPS', 4000);
 const BATCH = env('E4_BATCH', 16);
 const PER_CLASS = env('E4_PER_CLASS', 25);
 const SAMPLE_STEPS = env('E4_SAMPLE_STEPS', 10);

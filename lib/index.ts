@@ -34,11 +34,11 @@ export { odeint, odeintAsync, SolverError, type OdeintOptions, type SolverOption
 export { sample, sampleAsync, callModel, type SampleOptions, type SampleResult, type VelocityModel, type Conditioning } from './sample';
 export { likelihood, logProb, bitsPerDim, exactDivergence, hutchinsonDivergence, type LikelihoodOptions, type LikelihoodResult, type BitsPerDimOptions } from './likelihood';
 export { linearCombination, errorRatio, rmsNorm, allFinite } from './kernels';
-export { Module, createMLP, createUNet, UNet, ACTIVATIONS, type Activation, type MLPConfig, type ResolvedMLPConfig, type UNetConfig, type ResolvedUNetConfig, type ForwardOptions, type LoadStateDictOptions, type LoadReport } from './nn';
+export { Module, createMLP, createUNet, UNet, loadTorchScript, ScriptModule, type ScriptForwardOptions, ACTIVATIONS, type Activation, type MLPConfig, type ResolvedMLPConfig, type UNetConfig, type ResolvedUNetConfig, type ForwardOptions, type LoadStateDictOptions, type LoadReport } from './nn';
 export { Optimizer, Adam, AdamW, SGD, clipGradNorm, EMA, constantLR, linearWarmup, cosineDecay, type OptimizerState, type AdamOptions, type SGDOptions, type EMAOptions, type Schedule, type CosineOptions, type ParameterSource, type HasParameters } from './optim';
 export { saveSafetensors, loadSafetensors, readSafetensorsHeader, readSafetensorsMetadata, serializeSafetensors, deserializeSafetensors, parseSafetensorsHeader, SafetensorsError, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensors';
 export { train, type TrainOptions, type TrainResult, type TrainBatch, type BatchSource, type StepInfo, CHECKPOINT_FILE, MODEL_FILE, METRICS_FILE } from './train/trainer';
 export { saveCheckpoint, loadCheckpoint, type CheckpointContents } from './train/checkpoint';
 export { readMetrics } from './train/metrics-log';
 export { ProgressBar } from './progress';
-export { trainFashionClassifier, loadFashionClassifier, FASHION_CLASSIFIER_FEATURES, type FashionClassifier, type TrainFashionClassifierOptions, type TrainFashionClassifierResult } from './metrics/fashion-classifier';
+export { trainFashionClassifier, loadFashionClassifier, BUILTIN_FASHION_CLASSIFIER, FASHION_CLASSIFIER_FEATURES, type FashionClassifier, type TrainFashionClassifierOptions, type TrainFashionClassifierResult } from './metrics/fashion-classifier';

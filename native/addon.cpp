@@ -21,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerModules(env, exports, *state);
   registerOptim(env, exports, *state);
   registerIO(env, exports, *state);
+  registerTorchScript(env, exports, *state);
   return exports;
 }
 

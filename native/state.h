@@ -5,6 +5,10 @@
 #include "pch.h"
 #include "tensor_table.h"
 
+namespace torch::jit {
+struct Module;  // <torch/script.h>, included by torchscript.cpp only (it is heavy)
+}
+
 namespace flowmatch {
 
 struct AddonState;
@@ -28,6 +32,9 @@ struct AddonState {
   // share the parameters' storage. shared_ptr: an async forward keeps its model alive.
   std::unordered_map<uint32_t, std::shared_ptr<VelocityModel>> models;
   uint32_t nextModelId = 1;
+  // TorchScript modules loaded from files (torchscript.cpp), by id.
+  std::unordered_map<uint32_t, std::shared_ptr<torch::jit::Module>> scripts;
+  uint32_t nextScriptId = 1;
 };
 
 // Registers `fn` as exports[name], wrapped by the exception-translating trampoline.
@@ -44,5 +51,6 @@ void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerModules(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerOptim(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerIO(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerTorchScript(Napi::Env env, Napi::Object exports, AddonState& state);
 
 }  // namespace flowmatch

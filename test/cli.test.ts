@@ -218,11 +218,13 @@ imageTest('U-Net: class-conditional super-resolution run trains, samples with gu
   t.deepEqual(readSafetensorsHeader(st).tensors.samples.shape, [1, 1, 28, 28]);
 });
 
-imageTest('U-Net: bits/dim, eval table without FID, --features not supported yet, conditioning checks', async (t) => {
+imageTest('U-Net: bits/dim, eval with FID (built-in classifier, TorchScript --features), conditioning checks', async (t) => {
   const loose = ['--rtol', '1e-2', '--atol', '1e-2', '--n', '2'];
-  const [nll, evaluation, features, noLowRes] = await Promise.all([
+  const torchScript = path.join(__dirname, 'fixtures', 'torchscript', 'features.pt');
+  const [nll, evaluation, scripted, missing, noLowRes] = await Promise.all([
     cli('nll', '--run', UNET, ...loose, '--K', '2', '--json'),
     cli('eval', '--run', UNET, ...loose),
+    cli('eval', '--run', UNET, ...loose, '--features', torchScript, '--json'),
     cli('eval', '--run', UNET, '--features', path.join(tmp, 'inception.pt')),
     cli('sample', '--run', UNET, '--png', path.join(tmp, 'never.png'), '--labels', '0'),
   ]);
@@ -232,9 +234,12 @@ imageTest('U-Net: bits/dim, eval table without FID, --features not supported yet
   t.true(r.nll > 0 && Number.isFinite(r.nll));
   t.is(evaluation.code, 0, evaluation.stderr);
   t.regex(evaluation.stdout, /NLL \(bits\/dim\)/);
-  t.regex(evaluation.stdout, /FID\s+n\/a\s+not computed/);
-  t.is(features.code, 2);
-  t.regex(features.stderr, /not supported yet/);
+  t.regex(evaluation.stdout, /FID\s+\d+\.\d+\s+2 samples vs \d+ test images, features of the built-in Fashion-MNIST classifier/);
+  t.is(scripted.code, 0, scripted.stderr);
+  const fidScripted = JSON.parse(scripted.stdout).metrics.FID;
+  t.true(Number.isFinite(fidScripted) && fidScripted >= 0, String(fidScripted));
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /--features: .*inception\.pt does not exist/);
   t.is(noLowRes.code, 2);
   t.regex(noLowRes.stderr, /super-resolution run: give --low-res/);
   t.false(fs.existsSync(path.join(tmp, 'never.png')));

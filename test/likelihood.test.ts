@@ -49,6 +49,21 @@ test('exact logProb of flat vectors under an affine field matches the closed-for
   x1.dispose();
 });
 
+test('priorStd: a flow from N(0, σ0²·I) scores against that source (the VE path starts at σ_max)', (t) => {
+  // v = c·x moves x0 to x1 = e^c·x0, so N(0, σ0²·I) becomes N(0, (σ0·e^c)²·I).
+  const c = 0.7;
+  const sigma0 = 5;
+  const x1 = tensor([[3, -8, 1], [0.5, 12, -4]], f64);
+  const r = likelihood((x) => x.mul(c), x1, { rtol: 1e-9, atol: 1e-9, priorStd: sigma0 });
+  const want = gaussianLogDensity(values(x1), [0, 0, 0], sigma0 * Math.exp(c), 2);
+  values(r.logProb).forEach((g, i) => t.true(Math.abs(g - want[i]) < 1e-6, `sample ${i}: ${g} vs ${want[i]}`));
+  t.throws(() => likelihood((x) => x.mul(c), x1, { priorStd: 0 }), { message: /priorStd/ });
+  r.logProb.dispose();
+  r.x0.dispose();
+  r.divergenceIntegral.dispose();
+  x1.dispose();
+});
+
 test('exact logProb of image-shaped tensors under an affine field matches the closed form', (t) => {
   const mean = Array.from({ length: 18 }, (_, i) => Math.sin(i));
   const m = tensor(mean, { ...f64, shape: [2, 3, 3] });

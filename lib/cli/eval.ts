@@ -1,14 +1,24 @@
 /**
  * `flowmatch eval`: a table of a run's metrics. 2-D: W2 from samples to held-out data, NLL
- * in nats, dopri5 NFE. Images: NLL in bits/dim, dopri5 NFE, and FID when a feature
- * extractor is available.
+ * in nats, dopri5 NFE. Images: NLL in bits/dim, dopri5 NFE, and FID against the test split
+ * in the features of --features (a TorchScript network or a flowmatch classifier), by
+ * default the built-in Fashion-MNIST classifier for fashion-mnist runs.
  */
+import * as fs from 'node:fs';
+import type { Tensor } from '../tensor';
 import { tidy } from '../scope';
+import { fid } from '../metrics/frechet';
+import { extractFeatures, type FeatureExtractor } from '../metrics/feature-extractor';
+import { torchScriptExtractor } from '../metrics/torchscript-extractor';
+import { BUILTIN_FASHION_CLASSIFIER, loadFashionClassifier } from '../metrics/fashion-classifier';
+import { loadTorchScript } from '../nn/torchscript';
+import { toSignedUnit } from '../data/image-dataset';
+import type { Device } from '../device';
 import { wasserstein } from '../metrics/wasserstein';
 import { UsageError, parseArgs, usage, type OptionTable } from './args';
 import { LOCATION_OPTIONS, openRun, type RunLocation } from './run-model';
-import { isImageDataset } from './run-spec';
-import { heldOutToy, lowResFromTest } from './run-data';
+import { isImageDataset, type RunSpec } from './run-spec';
+import { heldOutToy, imageSplit, lowResFromTest, releaseSet } from './run-data';
 import { heldOutNll } from './run-likelihood';
 import { drawSamples } from './draw-samples';
 import { LIKELIHOOD_OPTIONS, likelihoodSettings } from './nll';
@@ -17,7 +27,7 @@ import { printResult } from './output';
 const OPTIONS: OptionTable = {
   ...LOCATION_OPTIONS,
   ...LIKELIHOOD_OPTIONS,
-  features: { type: 'string', help: 'TorchScript feature extractor for FID (images [N, 1, 28, 28] in [−1, 1] → [N, D])' },
+  features: { type: 'string', help: 'FID feature network: a TorchScript file (images [N, C, H, W] in [−1, 1] → [N, D]) or a flowmatch classifier .safetensors; default for fashion-mnist: the built-in classifier' },
   json: { type: 'bool', help: 'print the metrics as JSON on stdout' },
 };
 
@@ -35,11 +45,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(EVAL_USAGE);
     return 0;
   }
-  if (o.features !== undefined) {
-    // The addon has no TorchScript loader; refuse before any work rather than after it.
-    throw new UsageError(`--features: FID with a TorchScript feature extractor (${o.features}) is not supported yet: the native addon cannot load TorchScript`);
-  }
+  if (o.features !== undefined && !fs.existsSync(o.features as string)) throw new UsageError(`--features: ${o.features} does not exist`);
   const run = openRun(o as RunLocation);
+  // Loaded before any sampling, so that a bad feature file fails in seconds, not minutes.
+  const features = isImageDataset(run.spec.dataset) ? featureNetwork(o.features as string | undefined, run.spec) : null;
   try {
     const images = isImageDataset(run.spec.dataset);
     const settings = likelihoodSettings(o, images);
@@ -53,6 +62,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
         if (!images) {
           const w2 = tidy(() => wasserstein(drawn.samples.to('cpu'), heldOutToy(run.spec, settings.n).to('cpu')));
           rows.push({ metric: 'W2', value: w2, note: `${settings.n} samples vs ${settings.n} held-out points` });
+        } else if (features !== null) {
+          rows.push(fidRow(features, drawn.samples, run.spec));
+        } else {
+          rows.push({ metric: 'FID', value: null, note: `not computed: no feature network for ${run.spec.dataset} (give --features <TorchScript file or classifier .safetensors>)` });
         }
       } finally {
         drawn.samples.dispose();
@@ -61,14 +74,49 @@ export async function evalCommand(argv: string[]): Promise<number> {
       rows.push({ metric: `NLL (${nll.unit})`, value: nll.nll, note: `${nll.n} held-out ${images ? 'test images' : 'points'}${images ? `, Hutchinson, K = ${settings.K}` : ', exact divergence'}` });
       rows.push({ metric: 'NFE (sampling)', value: drawn.nfe, note: tolerance });
       rows.push({ metric: 'NFE (likelihood)', value: nll.nfe, note: tolerance });
-      if (images) rows.push({ metric: 'FID', value: null, note: 'not computed: no feature extractor (the lead may add a Fashion-MNIST classifier; --features is not supported yet)' });
     } finally {
       lowRes?.dispose();
     }
     printResult(o.json === true, { run: run.source, dataset: run.spec.dataset, path: run.spec.path, metrics: Object.fromEntries(rows.map((r) => [r.metric, r.value])), rows }, () => table(rows));
     return 0;
   } finally {
+    features?.release();
     run.model.dispose();
+  }
+}
+
+interface FeatureNetwork {
+  extractor: FeatureExtractor;
+  name: string;
+  release: () => void;
+}
+
+/** --features, or the built-in classifier for Fashion-MNIST; null when there is none. */
+function featureNetwork(file: string | undefined, spec: RunSpec): FeatureNetwork | null {
+  if (file === undefined) {
+    if (spec.dataset !== 'fashion-mnist' || !fs.existsSync(BUILTIN_FASHION_CLASSIFIER)) return null;
+    const classifier = loadFashionClassifier(BUILTIN_FASHION_CLASSIFIER);
+    return { extractor: classifier.extractor, name: 'the built-in Fashion-MNIST classifier', release: () => classifier.dispose() };
+  }
+  if (file.toLowerCase().endsWith('.safetensors')) {
+    const classifier = loadFashionClassifier(file);
+    return { extractor: classifier.extractor, name: file, release: () => classifier.dispose() };
+  }
+  const module = loadTorchScript(file, { device: spec.device as Device });
+  return { extractor: torchScriptExtractor(module), name: file, release: () => module.dispose() };
+}
+
+/** FID of the samples against the whole test split, both in the network's features. */
+function fidRow(features: FeatureNetwork, samples: Tensor, spec: RunSpec): Row {
+  const test = imageSplit(spec, 'test');
+  try {
+    const value = tidy(() => {
+      const reference = extractFeatures(features.extractor, toSignedUnit(test.x));
+      return fid(extractFeatures(features.extractor, samples.clamp(-1, 1)), reference);
+    });
+    return { metric: 'FID', value, note: `${samples.shape[0]} samples vs ${test.x.shape[0]} test images, features of ${features.name} (few samples bias FID upwards)` };
+  } finally {
+    releaseSet(test);
   }
 }
 

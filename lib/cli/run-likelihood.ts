@@ -67,11 +67,9 @@ function toyNll(run: TrainedRun, opts: NllOptions): NllResult {
   try {
     const { mean, nfe } = overBatches(opts.n, opts, 'point', (start, size) =>
       tidy(() => {
-        const r = likelihood(run.model, data.narrow(0, start, size), { divergence: 'exact', rtol: opts.rtol, atol: opts.atol });
-        // likelihood() scores x0 under N(0, I); the path starts at N(0, σ_0²·I) (σ_0 ≠ 1 only for VE):
-        // log N(x0; 0, σ²I) − log N(x0; 0, I) = ½‖x0‖²(1 − 1/σ²) − D·log σ.
-        const logProb = scale === 1 ? r.logProb : r.logProb.add(r.x0.square().sum(1).mul(0.5 * (1 - 1 / scale ** 2))).sub(data.shape[1] * Math.log(scale));
-        return { values: logProb.neg().double().data() as Float64Array, nfe: r.nfe };
+        // The path starts at N(0, σ_0²·I) (σ_0 ≠ 1 only for VE).
+        const r = likelihood(run.model, data.narrow(0, start, size), { divergence: 'exact', rtol: opts.rtol, atol: opts.atol, priorStd: scale });
+        return { values: r.logProb.neg().double().data() as Float64Array, nfe: r.nfe };
       }),
     );
     return { nll: mean, unit: 'nats', n: opts.n, nfe };
@@ -81,9 +79,7 @@ function toyNll(run: TrainedRun, opts: NllOptions): NllResult {
 }
 
 function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
-  if (priorScale(run.path) !== 1) {
-    throw new Error(`bits/dim for the ${run.spec.path} path is not supported yet: bitsPerDim scores the noise under N(0, I), but this path starts at N(0, ${priorScale(run.path)}²·I)`);
-  }
+  const priorStd = priorScale(run.path);
   const test = imageSplit(run.spec, 'test', opts.n);
   const n = test.x.shape[0];
   manualSeed(opts.seed);
@@ -97,7 +93,7 @@ function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
         if (run.spec.classes !== undefined && test.labels !== undefined) conditioning.labels = test.labels.narrow(0, start, size);
         if (run.spec.superRes) conditioning.lowRes = lowResolution(toSignedUnit(images));
         const before = calls;
-        const bpd = bitsPerDim(counted, images, { K: opts.K, divergence: 'hutchinson', rtol: opts.rtol, atol: opts.atol, conditioning });
+        const bpd = bitsPerDim(counted, images, { K: opts.K, divergence: 'hutchinson', rtol: opts.rtol, atol: opts.atol, conditioning, priorStd });
         // Per dequantization draw, like the toys' count per solve.
         return { values: bpd.double().data() as Float64Array, nfe: (calls - before) / opts.K };
       }),

@@ -12,7 +12,7 @@ import { zeros, full, randn, randint } from '../creation';
 import { enableGrad } from '../autograd';
 import { tidy } from '../scope';
 import { asTensor } from '../tensor';
-import { checkInt, checkOneOf, fail } from '../validate';
+import { checkInt, checkNumber, checkOneOf, fail } from '../validate';
 import { odeint } from '../solvers/odeint';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
@@ -33,6 +33,11 @@ export interface LikelihoodOptions {
   /** Fixed-grid methods: number of uniform steps from t = 1 to 0. Default 100. */
   steps?: number;
   conditioning?: Conditioning;
+  /**
+   * σ_0 of the source N(0, σ_0²·I) the flow starts from. Default 1; the reversed VE
+   * diffusion starts at σ_max (veDiffusionPath's sigmaMax).
+   */
+  priorStd?: number;
 }
 
 export interface LikelihoodResult {
@@ -57,6 +62,7 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
   const probeCount = checkInt(opts.probes ?? 1, 'probes', 1);
   const method = checkOneOf(opts.method ?? 'dopri5', METHOD_NAMES, 'method');
   const steps = checkInt(opts.steps ?? 100, 'steps', 1);
+  const priorStd = checkNumber(opts.priorStd ?? 1, 'priorStd', { positive: true, finite: true });
   const n = x1.shape[0];
   const dims = x1.numel / n;
 
@@ -75,8 +81,13 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
     const r = odeint(f, [x1, zeros([n], { dtype: x1.dtype })], [1, 0], { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: solverOptions });
     const x0 = r.solution[0].select(0, 1);
     const delta = r.solution[1].select(0, 1);
-    // log N(x0; 0, I) = −½‖x0‖² − (D/2)·log 2π
-    const logP0 = x0.square().reshape([n, -1]).sum(1).mul(-0.5).sub((dims / 2) * Math.log(2 * Math.PI));
+    // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
+    const logP0 = x0
+      .square()
+      .reshape([n, -1])
+      .sum(1)
+      .mul(-0.5 / priorStd ** 2)
+      .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
     return { logProb: logP0.add(delta), x0: x0.contiguous(), divergenceIntegral: delta.neg(), nfe: r.nfe };
   });
 }

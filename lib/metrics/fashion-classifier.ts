@@ -9,6 +9,7 @@
  * It sees images on the generative models' scale, [−1, 1]; uint8 images are mapped there
  * first, so real test images and generated samples go through the same transform.
  */
+import * as path from 'node:path';
 import { Tensor, asTensor } from '../tensor';
 import { rand } from '../creation';
 import { conv2d, crossEntropy, linear, maxPool2d, cat } from '../functional';
@@ -23,6 +24,7 @@ import { loadMnist } from '../data/mnist';
 import { toSignedUnit, type ImageDataset } from '../data/image-dataset';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import type { FeatureExtractor } from './feature-extractor';
+import { PACKAGE_ROOT } from '../native';
 
 /** Parameter names and shapes, in the order the optimizer sees them. */
 const LAYOUT: [string, number[]][] = [
@@ -216,6 +218,12 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
   if (opts.file !== undefined) classifier.save(opts.file);
   return { classifier, losses, seconds: (Date.now() - started) / 1000 };
 }
+
+/**
+ * The classifier trained by experiments/train-classifier.js (90.19 % test accuracy), shipped
+ * with the package: the default FID feature network for Fashion-MNIST.
+ */
+export const BUILTIN_FASHION_CLASSIFIER = path.join(PACKAGE_ROOT, 'experiments', 'fashion-classifier.safetensors');
 
 /** A classifier saved by trainFashionClassifier (or FashionClassifier.save). */
 export function loadFashionClassifier(file: string): FashionClassifier {

@@ -1,0 +1,68 @@
+// TorchScript modules from files written by torch.jit.save: networks defined in Python that
+// flowmatch runs without defining them (an Inception network for FID, a feature extractor).
+// One tensor in; a tensor, or a tuple/list of tensors, out.
+#include <torch/script.h>
+
+#include "args.h"
+#include "op_macros.h"
+
+namespace flowmatch {
+
+namespace {
+
+torch::jit::Module& scriptOf(const Args& a, size_t i) {
+  auto found = a.state().scripts.find(static_cast<uint32_t>(a.number(i)));
+  if (found == a.state().scripts.end()) throw FlowmatchException("ERR_DISPOSED", "the TorchScript module was disposed");
+  return *found->second;
+}
+
+// scriptLoad(path, device) -> id; the module is put in eval mode (dropout and batch norm
+// statistics as at inference), as feature extractors are used.
+Napi::Value scriptLoad(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  const std::string path = a.string(0);
+  std::shared_ptr<torch::jit::Module> module;
+  try {
+    module = std::make_shared<torch::jit::Module>(torch::jit::load(path, a.device(1)));
+  } catch (const c10::Error& e) {
+    // The first line of libtorch's message says what was wrong (missing file, not a zip archive, …).
+    std::string what = e.what_without_backtrace();
+    throw FlowmatchException("ERR_INVALID_FILE", path + " is not a TorchScript module that libtorch can load: " + what.substr(0, what.find('\n')));
+  }
+  if (module->find_method("forward") == c10::nullopt) throw FlowmatchException("ERR_INVALID_FILE", path + " has no forward method");
+  module->eval();
+  uint32_t id = s.nextScriptId++;
+  s.scripts[id] = std::move(module);
+  return Napi::Number::New(info.Env(), id);
+}
+
+// scriptForward(id, x, grad) -> handle, or an array of handles for a tuple/list result.
+Napi::Value scriptForward(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  torch::jit::Module& module = scriptOf(a, 0);
+  at::Tensor x = a.tensor(1);
+  c10::optional<at::NoGradGuard> noGrad;
+  if (!a.flag(2)) noGrad.emplace();
+  c10::IValue out = module.forward({x});
+  if (out.isTensor()) return a.ret(out.toTensor());
+  if (out.isTuple() || out.isTensorList() || out.isList()) {
+    std::vector<at::Tensor> tensors;
+    const auto elements = out.isTuple() ? out.toTupleRef().elements().vec() : out.toListRef().vec();
+    for (const c10::IValue& e : elements) {
+      if (!e.isTensor()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "the TorchScript module returned a " + out.tagKind() + " holding a " + e.tagKind() + "; expected tensors");
+      tensors.push_back(e.toTensor());
+    }
+    return a.retList(tensors);
+  }
+  throw FlowmatchException("ERR_INVALID_ARGUMENT", "the TorchScript module returned a " + out.tagKind() + "; expected a tensor or a tuple of tensors");
+}
+
+}  // namespace
+
+void registerTorchScript(Napi::Env env, Napi::Object exports, AddonState& s) {
+  define(env, exports, s, "scriptLoad", scriptLoad);
+  define(env, exports, s, "scriptForward", scriptForward);
+  FM_INPLACE("scriptRelease", a.state().scripts.erase(static_cast<uint32_t>(a.number(0))));
+}
+
+}  // namespace flowmatch
