@@ -251,7 +251,17 @@ test('NaN from f mid-solve is reported with the time it appeared', (t) => {
   t.regex(e.message, new RegExp(`at t = ${e.time}`));
   const fixed = t.throws(() => odeint((s, y) => (s >= 0.5 ? y.div(0) : y), tensor([0], f64), [0, 1], { method: 'rk4', options: { step_size: 0.25 } }), { instanceOf: SolverError }) as SolverError;
   t.is(fixed.time, 0.5);
-  t.is(live(), before + 1, 'only the y0 created inline survives');
+  // Non-finite values are traced once per step (through the error ratio or the new state)
+  // back to the evaluation that produced them: an infinity in one dopri8 stage mid-step,
+  const seen: number[] = [];
+  const inf = t.throws(() => odeint((s, y) => (seen.push(s), s > 0.37 ? y.div(0) : y.mul(-1)), tensor([1], f64), [0, 1], { method: 'dopri8' }), { instanceOf: SolverError }) as SolverError;
+  t.is(inf.time, seen.find((s) => s > 0.37));
+  // and a NaN in the very first evaluation, reported at t = 0 before f is called again.
+  const calls: number[] = [];
+  const first = t.throws(() => odeint((s, y) => (calls.push(s), y.mul(0).div(0)), tensor([1], f64), [0, 1]), { instanceOf: SolverError }) as SolverError;
+  t.is(first.time, 0);
+  t.deepEqual(calls, [0]);
+  t.is(live(), before + 3, 'only the y0s created inline survive');
   y0.dispose();
 });
 

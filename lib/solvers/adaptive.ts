@@ -8,6 +8,7 @@
 import type { Tensor } from '../tensor';
 import { combine, stageCombine, release, type State } from './state';
 import { rungeKuttaStages } from './rk-step';
+import { allFinite } from '../kernels';
 import type { ButcherTableau } from './tableau';
 import type { Evaluator } from './evaluator';
 import type { ScaledNorm } from './scaled-norm';
@@ -61,6 +62,8 @@ export function* integrateAdaptive(
   const tStart = times[0];
   const tEnd = times[times.length - 1];
   let f = yield* evaluate.call(tStart, y0);
+  // Checked at once: the first-step heuristic would otherwise call f at a NaN time.
+  evaluate.verify(f.every(allFinite));
   let dt = cfg.firstStep ?? (yield* selectInitialStep(evaluate, tStart, y0, f, tableau.order, cfg, tEnd));
   const stepT = upcoming(cfg.stepT, tStart);
   const jumpT = upcoming(cfg.jumpT, tStart);
@@ -121,6 +124,7 @@ export function* integrateAdaptive(
       const { y1, k } = yield* rungeKuttaStages(tableau, evaluate, y, f, t, t1, dt, h, round, true);
       const err = stageCombine(null, k, tableauError, h);
       const ratio = cfg.norm(err, y, y1);
+      evaluate.verify(Number.isFinite(ratio));
       release([err], keep);
       let accept = ratio <= 1;
       if (dt > cfg.maxStep) accept = false;
@@ -170,6 +174,7 @@ function* selectInitialStep(evaluate: Evaluator, t0: number, y0: State, f0: Stat
   const f1 = yield* evaluate.call(cfg.round(t0 + h0), y1);
   const change = combine(f1, [f0], [-1]);
   const d2 = Math.abs(cfg.norm(change, y0, y0) / h0);
+  evaluate.verify(Number.isFinite(d1) && Number.isFinite(d2));
   release([y1, f1, change], new Set());
   const h1 = d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / order);
   return cfg.round(Math.min(100 * h0, h1));

@@ -1,7 +1,7 @@
 /**
  * Calls the user's f(t, y) for the solvers: converts solver time to the caller's time,
- * releases f's temporaries, checks the output's shape, dtype and finiteness, and counts
- * evaluations. A generator, so that the same solver code can run synchronously or yield to
+ * releases f's temporaries, checks the output's shape and dtype, traces non-finite values
+ * back to the evaluation that produced them (verify), and counts evaluations. A generator, so that the same solver code can run synchronously or yield to
  * the event loop after every evaluation (solve.ts).
  */
 import { Tensor } from '../tensor';
@@ -27,6 +27,8 @@ export class Evaluator {
   nfe = 0;
   /** The caller's time of the latest evaluation. */
   lastTime = NaN;
+  /** Evaluations since the last verify(), in order. */
+  private readonly unverified: { out: State; time: number; nfe: number }[] = [];
   private readonly toStateTime: Round;
   private readonly stateTime: TimeDType;
 
@@ -62,15 +64,32 @@ export class Evaluator {
       // solver releases what f returns, so such a tensor is copied first.
       return list.map((r) => (scope !== undefined && scope.tracked.includes(r) && !r._kept ? r : r.clone()));
     });
-    for (let c = 0; c < out.length; c++) {
-      if (!allFinite(out[c])) {
-        for (const r of out) r.dispose();
-        const which = this.tuple ? `component ${c} of ` : '';
-        throw new SolverError('ERR_NON_FINITE', `f returned NaN or infinite values in ${which}dy/dt at t = ${time} (function evaluation ${this.nfe})`, time);
-      }
-    }
+    this.unverified.push({ out, time, nfe: this.nfe });
     yield;
     return out;
+  }
+
+  /**
+   * Called by the solvers once per step with whether a quantity that every evaluation since
+   * the last call feeds into (the error ratio, the new state) came out finite. A NaN or Inf
+   * in any stage poisons it (stage sums keep zero weights, and 0·NaN is NaN), so one check
+   * per step replaces one per evaluation. When it is not finite, the first evaluation that
+   * returned a non-finite value is reported with its time; if none did (an overflow in the
+   * solver's own arithmetic), the solver carries on as the controller decides.
+   */
+  verify(finite: boolean): void {
+    if (!finite) {
+      for (const e of this.unverified) {
+        for (let c = 0; c < e.out.length; c++) {
+          if (!e.out[c].isDisposed && !allFinite(e.out[c])) {
+            this.unverified.length = 0;
+            const which = this.tuple ? `component ${c} of ` : '';
+            throw new SolverError('ERR_NON_FINITE', `f returned NaN or infinite values in ${which}dy/dt at t = ${e.time} (function evaluation ${e.nfe})`, e.time);
+          }
+        }
+      }
+    }
+    this.unverified.length = 0;
   }
 
   private checkStructure(raw: unknown, time: number): Tensor[] {

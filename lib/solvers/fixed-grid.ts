@@ -4,6 +4,7 @@
  * times between grid points are linearly interpolated. Runs in solver time (increasing).
  */
 import type { Tensor } from '../tensor';
+import { allFinite } from '../kernels';
 import { release, type State } from './state';
 import { rungeKuttaStages } from './rk-step';
 import type { ButcherTableau } from './tableau';
@@ -45,6 +46,8 @@ export function* integrateFixedGrid(
     const dt = round(t1 - t0);
     const k0 = yield* evaluate.call(t0, y, cfg.perturb ? 'next' : null);
     const { y1, k } = yield* rungeKuttaStages(tableau, evaluate, y, k0, t0, t1, dt, evaluate.direction * dt, round, cfg.perturb);
+    // y1 sums every stage with its weight (zeros included), so a non-finite stage shows in it.
+    evaluate.verify(y1.every(allFinite));
     for (; j < times.length && t1 >= times[j]; j++) {
       const tj = times[j];
       if (tj === t0) outputs.push(y.map((c) => c.clone()));
