@@ -96,6 +96,7 @@ async function main() {
     fidSamples: FID_SAMPLES,
     sweepSamples: SWEEP_SAMPLES,
   });
+  results.runs = {};
   // FID of real images at each sample count: the floor each generated FID is biased by.
   results.realFid = {};
   const models = {};

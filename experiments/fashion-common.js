@@ -15,7 +15,7 @@ const log = (...args) => console.log(new Date().toISOString().slice(11, 19), ...
 
 /** A results object that rewrites its JSON file atomically on every flush(). */
 function resultsFile(file, config) {
-  const results = { config, machine: machine(), runs: {} };
+  const results = { config, machine: machine() };
   const flush = () => {
     const tmp = `${file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(results, null, 2) + '\n');
