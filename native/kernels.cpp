@@ -51,6 +51,17 @@ at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at:
 void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
   // linearCombination(base | null, terms[], coeffs[]) -> base + Σ cᵢ·tᵢ
   FM_OP("linearCombination", return a.ret(combine(a.optTensor(0), a.tensors(1), a.doubles(2))));
+  // affineSample(x0, x1, alpha, sigma, dAlpha, dSigma) -> [x_t, u_t] of an affine path in x1's
+  // dtype: x_t = σ·x0 + α·x1 and u_t = σ'·x0 + α'·x1, the coefficients ([batch, 1, …], float64
+  // from the scheduler) cast first. One call instead of ten per training step.
+  FM_OP("affineSample", {
+    const at::Tensor& x0 = a.tensor(0);
+    const at::Tensor& x1 = a.tensor(1);
+    const at::ScalarType dtype = x1.scalar_type();
+    auto cast = [&](size_t i) { return a.tensor(i).to(dtype); };
+    at::Tensor alpha = cast(2), sigma = cast(3), dAlpha = cast(4), dSigma = cast(5);
+    return a.retList({sigma * x0 + alpha * x1, dSigma * x0 + dAlpha * x1});
+  });
   // stageSum(base | null, terms[], weights[], h) -> base + Σ (wᵢ·h)·tᵢ, torchdiffeq's order of operations
   FM_OP("stageSum", return a.ret(stageSum(a.optTensor(0), a.tensors(1), a.doubles(2), a.number(3))));
   // errorRatio(err, y0, y1, rtol, atol) -> RMS(err / (atol + rtol·max(|y0|, |y1|))) as a number:

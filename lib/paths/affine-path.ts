@@ -5,9 +5,10 @@
  * velocity u, the data x1, and the noise ε = x0.
  */
 import { Tensor } from '../tensor';
+import { native } from '../native';
 import { tidy } from '../scope';
 import { fail } from '../validate';
-import { GaussianPath } from './gaussian-path';
+import { GaussianPath, sameShape, type PathSample } from './gaussian-path';
 import { type Time, timeColumn } from './time';
 import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VPScheduler } from './schedulers';
 
@@ -23,6 +24,20 @@ export class AffinePath extends GaussianPath {
       return { mean: c.alpha.mul(x1), std: c.sigma, dMean: c.dAlpha.mul(x1), dStd: c.dSigma };
     });
     this.scheduler = scheduler;
+  }
+
+  /**
+   * x_t = σ_t·x0 + α_t·x1 and u_t = σ'_t·x0 + α'_t·x1 (GaussianPath.sample for this path),
+   * with the coefficients from the scheduler in float64 and the combination in one native
+   * call: a training step's path sampling is otherwise ten small ops.
+   */
+  override sample(x0: Tensor, x1: Tensor, t: Time): PathSample {
+    sameShape(x0, x1);
+    return tidy(() => {
+      const c = this.scheduler.coefficients(timeColumn(t, x1));
+      const [xt, ut] = native.affineSample(x0._h, x1._h, c.alpha._h, c.sigma._h, c.dAlpha._h, c.dSigma._h) as number[];
+      return { xt: new Tensor(xt), ut: new Tensor(ut) };
+    });
   }
 
   /** Velocity from a predicted x1: u = σ'/σ·x_t + (α' − α·σ'/σ)·x1 (singular where σ_t = 0). */

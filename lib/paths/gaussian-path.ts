@@ -73,7 +73,7 @@ export class GaussianPath {
   }
 }
 
-function sameShape(a: Tensor, x1: Tensor): void {
+export function sameShape(a: Tensor, x1: Tensor): void {
   const sa = asTensor(a, 'x0').shape;
   const sb = asTensor(x1, 'x1').shape;
   if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
