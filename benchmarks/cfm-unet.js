@@ -17,8 +17,8 @@ async function main({ mode = 'standard' } = {}) {
     python: { kind: 'unet' },
     cpp: { model: 'unet' },
     batch: size(mode, { quick: 2, standard: 64 }),
-    steps: size(mode, { quick: 1, standard: 3, full: 10 }),
-    reps: size(mode, { quick: 1, standard: 3, full: 5 }),
+    steps: size(mode, { quick: 1, standard: 5, full: 10 }),
+    reps: size(mode, { quick: 1, standard: 5, full: 7 }),
   });
   // A quick run without a built C++ baseline has only the PyTorch target to judge.
   const checks = [['flowmatch/PyTorch ≤ 1.0', result.ratio <= 1.0]];

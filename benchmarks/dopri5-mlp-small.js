@@ -12,6 +12,7 @@ async function main({ mode = 'standard' } = {}) {
     hidden: MLP_SMALL,
     n: size(mode, { quick: 16, standard: 256 }),
     reps: size(mode, { quick: 1, standard: 5, full: 9 }),
+    solves: size(mode, { quick: 1, standard: 21, full: 51 }),
   });
   const nfe = { flowmatch: result.flowmatch_extra.nfe, torchdiffeq: result.python_extra.nfe };
   result.nfe = nfe;

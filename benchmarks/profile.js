@@ -67,7 +67,7 @@ function counts() {
   );
   const x0 = fm.keep(fm.randn([256, 2]));
   let nfe = 0;
-  measure(stats, 'dopri5 sample, MLP 3×64, 256 points (per solve)', 5, () => {
+  measure(stats, 'dopri5 sample, MLP 3×64, 256 points (per solve)', 200, () => {
     const r = fm.sample(mlp, { x0, method: 'dopri5' });
     nfe = r.nfe;
     r.samples.dispose();

@@ -41,7 +41,23 @@ at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at:
     throw FlowmatchException("ERR_INVALID_ARGUMENT", "stageSum: " + std::to_string(terms.size()) + " tensors but " + std::to_string(weights.size()) + " weights");
   }
   const at::TensorOptions options = terms[0].options().requires_grad(false);
-  at::Tensor coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(options.dtype()) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(options.dtype());
+  const at::ScalarType dtype = terms[0].scalar_type();
+  at::Tensor coeffs;
+  // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
+  // in that dtype. For float64 and float32 the host computes exactly that product; the
+  // coefficients then go to the device in one copy instead of five small ops.
+  if (dtype == at::kDouble) {
+    std::vector<double> c(weights.size());
+    for (size_t j = 0; j < c.size(); ++j) c[j] = weights[j] * h;
+    coeffs = at::tensor(c, options);
+  } else if (dtype == at::kFloat) {
+    std::vector<float> c(weights.size());
+    const float hf = static_cast<float>(h);
+    for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<float>(weights[j]) * hf;
+    coeffs = at::tensor(c, options);
+  } else {
+    coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(dtype) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(dtype);
+  }
   at::Tensor sum = at::sum(at::stack(terms, -1) * coeffs, -1);
   return base.has_value() ? *base + sum.view_as(*base) : sum;
 }
