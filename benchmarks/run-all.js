@@ -9,13 +9,16 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { formatSeconds, buildCpp } = require('./harness.js');
+const resolver = require('../scripts/libtorch.js');
 
 const BENCHMARKS = require('./list.js');
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';
 
 function environment(mode) {
-  const torch = spawnSync(process.env.FLOWMATCH_PYTHON || 'python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
+  // The same interpreter and path as the Python worker (./.torch included).
+  const env = { ...process.env, PYTHONPATH: resolver.pythonPathWithLocal() };
+  const torch = spawnSync(process.env.FLOWMATCH_PYTHON || 'python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env }).stdout.trim();
   return {
     date: new Date().toISOString(),
     mode,
