@@ -5,6 +5,7 @@
  * one U-Net training run.
  */
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const fm = require('../lib/index.ts');
 
@@ -25,7 +26,6 @@ function resultsFile(file, config) {
 }
 
 function machine() {
-  const os = require('node:os');
   return { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, threads: fm.getNumThreads(), node: process.version, date: new Date().toISOString() };
 }
 

@@ -261,7 +261,10 @@ test('NaN from f mid-solve is reported with the time it appeared', (t) => {
   const first = t.throws(() => odeint((s, y) => (calls.push(s), y.mul(0).div(0)), tensor([1], f64), [0, 1]), { instanceOf: SolverError }) as SolverError;
   t.is(first.time, 0);
   t.deepEqual(calls, [0]);
-  t.is(live(), before + 3, 'only the y0s created inline survive');
+  // A user norm that ignores NaN (here a constant) does not hide one.
+  const blind = t.throws(() => odeint((s, y) => (s > 0.37 ? y.mul(0).div(0) : y), tensor([1], f64), [0, 1], { options: { norm: () => 0.5 } }), { instanceOf: SolverError }) as SolverError;
+  t.true(blind.time > 0.37, `reported at ${blind.time}`);
+  t.is(live(), before + 4, 'only the y0s created inline survive');
   y0.dispose();
 });
 

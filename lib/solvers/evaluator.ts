@@ -1,7 +1,8 @@
 /**
  * Calls the user's f(t, y) for the solvers: converts solver time to the caller's time,
  * releases f's temporaries, checks the output's shape and dtype, traces non-finite values
- * back to the evaluation that produced them (verify), and counts evaluations. A generator, so that the same solver code can run synchronously or yield to
+ * back to the evaluation that produced them (verify), and counts evaluations. A generator,
+ * so that the same solver code can run synchronously or yield to
  * the event loop after every evaluation (solve.ts).
  */
 import { Tensor } from '../tensor';

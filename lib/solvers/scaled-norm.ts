@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../tensor';
 import { tidy } from '../scope';
-import { errorRatio } from '../kernels';
+import { allFinite, errorRatio } from '../kernels';
 import { fail } from '../validate';
 import type { State } from './state';
 
@@ -29,6 +29,9 @@ export function scaledNorm(rtol: number[], atol: number[], userNorm: UserNorm | 
   return (x, ya, yb) =>
     tidy(() => {
       const scaled = x.map((xc, c) => xc.div(ya[c].abs().maximum(yb[c].abs()).mul(rtol[c]).add(atol[c])));
+      // A non-finite error is NaN whatever the user's norm makes of it: the step is rejected,
+      // and the solver traces the NaN back to the evaluation that produced it (Evaluator.verify).
+      if (!scaled.every(allFinite)) return NaN;
       const value = userNorm(tuple ? scaled : scaled[0]);
       if (typeof value !== 'number') fail('a number', 'the value returned by options.norm', value);
       return value;
