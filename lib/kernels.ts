@@ -4,7 +4,8 @@
  */
 import { native } from './native';
 import { Tensor, asTensor } from './tensor';
-import { checkNumber, fail } from './validate';
+import { checkNumber, checkInt, fail } from './validate';
+import { type DType, checkDType, dtypeCode } from './dtype';
 
 /** base + Σ coeffs[i]·terms[i] (zero coefficients are skipped); base may be null. */
 export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: number[]): Tensor {
@@ -25,6 +26,15 @@ export function stageSum(base: Tensor | null, terms: Tensor[], weights: readonly
   if (!Array.isArray(weights) || weights.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'weights', weights);
   const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
   return new Tensor(native.stageSum(base === null ? null : asTensor(base, 'base')._h, handles, weights, checkNumber(h, 'h')));
+}
+
+/**
+ * The SIMD width (in elements) at which the native single-pass stage sum reproduces
+ * libtorch's stack·mul·sum for n terms of `dtype` on this CPU, or 0 where stageSum runs
+ * as libtorch ops instead (checked once per dtype and n). For tests and diagnostics.
+ */
+export function stageSumLanes(dtype: DType, n: number): number {
+  return native.stageSumLanes(dtypeCode(checkDType(dtype, 'dtype')), checkInt(n, 'n', 1, 1024));
 }
 
 /** RMS of err / (atol + rtol·max(|y0|, |y1|)): the step-size controller's error ratio. */

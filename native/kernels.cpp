@@ -1,6 +1,7 @@
 // Fused kernels for solver inner loops: one native call per Runge–Kutta stage instead of
 // one per term, and error norms that come back as a plain number.
 #include "op_macros.h"
+#include "solver_kernels.h"
 
 namespace flowmatch {
 
@@ -30,38 +31,6 @@ at::Tensor combine(const c10::optional<at::Tensor>& base, const std::vector<at::
   return out;
 }
 
-// base + Σ_j (w_j·h)·terms[j] computed the way torchdiffeq 0.2.5's Runge–Kutta step does:
-// the coefficients w_j·h formed in the state's dtype, the stages stacked on a new last dim,
-// multiplied and summed over it, then added to base. Same ops on the same shapes give the
-// same bits, so adaptive solvers take exactly torchdiffeq's steps even where the error
-// estimate cancels most of its digits (dopri8) or the state is float32. Zero weights are
-// kept: dropping them would change the length, and so the order, of the reduction.
-at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<double>& weights, double h) {
-  if (terms.empty() || terms.size() != weights.size()) {
-    throw FlowmatchException("ERR_INVALID_ARGUMENT", "stageSum: " + std::to_string(terms.size()) + " tensors but " + std::to_string(weights.size()) + " weights");
-  }
-  const at::TensorOptions options = terms[0].options().requires_grad(false);
-  const at::ScalarType dtype = terms[0].scalar_type();
-  at::Tensor coeffs;
-  // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
-  // in that dtype. For float64 and float32 the host computes exactly that product; the
-  // coefficients then go to the device in one copy instead of five small ops.
-  if (dtype == at::kDouble) {
-    std::vector<double> c(weights.size());
-    for (size_t j = 0; j < c.size(); ++j) c[j] = weights[j] * h;
-    coeffs = at::tensor(c, options);
-  } else if (dtype == at::kFloat) {
-    std::vector<float> c(weights.size());
-    const float hf = static_cast<float>(h);
-    for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<float>(weights[j]) * hf;
-    coeffs = at::tensor(c, options);
-  } else {
-    coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(dtype) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(dtype);
-  }
-  at::Tensor sum = at::sum(at::stack(terms, -1) * coeffs, -1);
-  return base.has_value() ? *base + sum.view_as(*base) : sum;
-}
-
 }  // namespace
 
 void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
@@ -80,16 +49,11 @@ void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
   });
   // stageSum(base | null, terms[], weights[], h) -> base + Σ (wᵢ·h)·tᵢ, torchdiffeq's order of operations
   FM_OP("stageSum", return a.ret(stageSum(a.optTensor(0), a.tensors(1), a.doubles(2), a.number(3))));
+  // stageSumLanes(dtype, n) -> the SIMD width the single-pass stage sum reproduces, 0 = libtorch ops
+  FM_OP("stageSumLanes", return Napi::Number::New(info.Env(), stageSumLanes(a.dtype(0), static_cast<int>(a.integer(1)))));
   // errorRatio(err, y0, y1, rtol, atol) -> RMS(err / (atol + rtol·max(|y0|, |y1|))) as a number:
   // the step-size controller's norm (torchdiffeq's mixed tolerance with RMS norm).
-  FM_OP("errorRatio", {
-    at::NoGradGuard noGrad;
-    const at::Tensor& err = a.tensor(0);
-    at::Tensor tol = at::maximum(a.tensor(1).abs(), a.tensor(2).abs()).mul_(a.number(3)).add_(a.number(4));
-    at::Tensor ratio = err / tol;
-    double rms = ratio.numel() == 0 ? 0.0 : ratio.abs().pow(2).mean().sqrt().item<double>();
-    return Napi::Number::New(info.Env(), rms);
-  });
+  FM_OP("errorRatio", return Napi::Number::New(info.Env(), errorRatio(a.tensor(0), a.tensor(1), a.tensor(2), a.number(3), a.number(4))));
   // rmsNorm(t) -> sqrt(mean(t²)) as a number.
   FM_OP("rmsNorm", {
     at::NoGradGuard noGrad;

@@ -1,0 +1,230 @@
+// Stage sums and error ratios of the adaptive Runge–Kutta solvers.
+//
+// torchdiffeq 0.2.5 forms a stage input as y0 + sum(k[..., :n] * (beta·dt), dim=-1): the
+// products rounded one by one, then libtorch's sum over a small contiguous last dim, whose
+// summation order is not left to right (SumKernel.cpp: four interleaved partial sums, and
+// for n at least one SIMD vector, one partial sum per lane). Adaptive steps depend on every
+// bit of these sums (dopri8's error estimate cancels most of its digits), so flowmatch
+// computes them in exactly that order. Done with libtorch ops that is five kernel launches
+// per stage; for the small CPU states of 2-D flows that launch cost is most of a solver
+// step, so a single pass reproduces the same order here. Which SIMD width libtorch's sum
+// uses depends on the CPU it dispatched to, so each (dtype, n) is checked once against
+// libtorch itself and falls back to the op sequence if no width reproduces it.
+#include "solver_kernels.h"
+#include "errors.h"
+
+#include <atomic>
+#include <cstring>
+#include <random>
+
+namespace flowmatch {
+
+namespace {
+
+// Largest stage count the single pass handles (dopri8 has 13 stages); longer sums would
+// reach the cascade levels of libtorch's sum, which are not reproduced here.
+constexpr int kMaxTerms = 32;
+// Elements per thread chunk: below this the single pass stays on the calling thread.
+constexpr int64_t kGrain = 32768;
+
+// libtorch's row_sum: four partial sums over interleaved items (item i to partial i mod 4
+// for the first 4·⌊n/4⌋ items, the rest to partial 0), then folded into partial 0. Below
+// 16 rows per partial the cascade levels stay zero, and adding them is kept for the
+// signed zeros.
+template <typename T, typename Get>
+T rowSum(Get get, int n) {
+  T partial[4] = {T(0), T(0), T(0), T(0)};
+  const int groups = n / 4;
+  for (int r = 0; r < groups; ++r) {
+    for (int k = 0; k < 4; ++k) partial[k] += get(4 * r + k);
+  }
+  for (int level = 1; level < 4; ++level) {
+    for (int k = 0; k < 4; ++k) partial[k] += T(0);
+  }
+  for (int i = groups * 4; i < n; ++i) partial[0] += get(i);
+  for (int k = 1; k < 4; ++k) partial[0] += partial[k];
+  return partial[0];
+}
+
+// libtorch's sum over a contiguous last dim of n items for SIMD vectors of `lanes`
+// elements: with fewer items than lanes, rowSum over the items; otherwise rowSum over
+// whole vectors lane by lane, then the leftover items and the lanes in order into one
+// scalar. The output starts at zero and the sum is accumulated into it.
+template <typename T>
+T torchInnerSum(const T* x, int n, int lanes) {
+  if (n < lanes) return T(0) + rowSum<T>([x](int i) { return x[i]; }, n);
+  const int vectors = n / lanes;
+  T total = T(0);
+  for (int i = vectors * lanes; i < n; ++i) total += x[i];
+  for (int lane = 0; lane < lanes; ++lane) total += rowSum<T>([x, lanes, lane](int i) { return x[i * lanes + lane]; }, vectors);
+  return T(0) + total;
+}
+
+// out[e] = base[e] + Σ_j terms[j][e]·c[j] with the products rounded one by one and summed
+// in libtorch's order for `lanes`-wide vectors. Every pointer addresses `numel` contiguous
+// elements; base may be null.
+template <typename T>
+void fusedStageSum(T* out, const T* base, const std::vector<const T*>& terms, const std::vector<T>& c, int64_t numel, int lanes) {
+  const int n = static_cast<int>(terms.size());
+  at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
+    T products[kMaxTerms];
+    for (int64_t e = begin; e < end; ++e) {
+      for (int j = 0; j < n; ++j) products[j] = terms[j][e] * c[j];
+      const T sum = torchInnerSum(products, n, lanes);
+      out[e] = base != nullptr ? base[e] + sum : sum;
+    }
+  });
+}
+
+// The reference: torchdiffeq's expression as libtorch ops.
+at::Tensor opStageSum(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const at::Tensor& coeffs) {
+  at::Tensor sum = at::sum(at::stack(terms, -1) * coeffs, -1);
+  return base.has_value() ? *base + sum.view_as(*base) : sum;
+}
+
+// The SIMD width (in elements) at which the single pass reproduces libtorch's sum of n
+// products of dtype T on this machine, or 0 if none does. Checked on random data of
+// widely spread magnitudes from a private generator (the user's torch seed is untouched).
+template <typename T>
+int checkedLanes(int n) {
+  constexpr int64_t rows = 1024;
+  std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(n) * 2 + sizeof(T));
+  std::normal_distribution<double> normal;
+  std::uniform_int_distribution<int> exponent(-12, 12);
+  auto draw = [&] { return static_cast<T>(std::ldexp(normal(rng), exponent(rng))); };
+  std::vector<std::vector<T>> values(n, std::vector<T>(rows));
+  std::vector<T> c(n);
+  for (auto& column : values) for (T& v : column) v = draw();
+  for (T& v : c) v = draw();
+  const at::ScalarType dtype = c10::CppTypeToScalarType<T>::value;
+  std::vector<at::Tensor> terms;
+  std::vector<const T*> pointers;
+  for (auto& column : values) {
+    terms.push_back(at::from_blob(column.data(), {rows}, at::TensorOptions().dtype(dtype)));
+    pointers.push_back(column.data());
+  }
+  at::NoGradGuard noGrad;
+  at::Tensor reference = opStageSum(c10::nullopt, terms, at::from_blob(c.data(), {n}, at::TensorOptions().dtype(dtype))).contiguous();
+  std::vector<T> candidate(rows);
+  for (int bytes : {64, 32, 16}) {
+    const int lanes = bytes / static_cast<int>(sizeof(T));
+    fusedStageSum<T>(candidate.data(), nullptr, pointers, c, rows, lanes);
+    if (std::memcmp(candidate.data(), reference.data_ptr<T>(), rows * sizeof(T)) == 0) return lanes;
+  }
+  return 0;
+}
+
+// checkedLanes, computed once per (dtype, n). The cache holds lanes + 1; 0: not checked yet
+// (two threads checking at once both find the same answer).
+template <typename T>
+int lanesFor(int n) {
+  static std::atomic<int> cache[kMaxTerms + 1] = {};
+  int stored = cache[n].load();
+  if (stored == 0) {
+    stored = checkedLanes<T>(n) + 1;
+    cache[n].store(stored);
+  }
+  return stored - 1;
+}
+
+// The single pass applies to contiguous CPU tensors of one float dtype and one size, with
+// no autograd history to record.
+bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms) {
+  if (terms.size() > static_cast<size_t>(kMaxTerms)) return false;
+  const at::Tensor& first = terms[0];
+  const at::ScalarType dtype = first.scalar_type();
+  if (dtype != at::kFloat && dtype != at::kDouble) return false;
+  const bool recording = at::GradMode::is_enabled();
+  auto plain = [&](const at::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.numel() == first.numel() && !(recording && t.requires_grad());
+  };
+  if (base.has_value() && !(plain(*base) && base->sizes().equals(first.sizes()))) return false;
+  for (const at::Tensor& t : terms) {
+    if (!plain(t)) return false;
+  }
+  return true;
+}
+
+template <typename T>
+at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<T>& c) {
+  const int n = static_cast<int>(terms.size());
+  const at::TensorOptions options = terms[0].options().requires_grad(false);
+  const int lanes = fusable(base, terms) ? lanesFor<T>(n) : 0;
+  if (lanes == 0) return opStageSum(base, terms, at::tensor(c, options));
+  at::Tensor out = at::empty(base.has_value() ? base->sizes() : terms[0].sizes(), options);
+  std::vector<const T*> pointers;
+  for (const at::Tensor& t : terms) pointers.push_back(t.data_ptr<T>());
+  fusedStageSum<T>(out.data_ptr<T>(), base.has_value() ? base->data_ptr<T>() : nullptr, pointers, c, out.numel(), lanes);
+  return out;
+}
+
+// err / (atol + rtol·max(|y0|, |y1|)) squared, element by element in T, as torchdiffeq's
+// `(error / tol).abs().pow(2)` rounds it (pow 2 is a product in libtorch; maximum lets
+// NaN through). The mean that follows is libtorch's own.
+template <typename T>
+at::Tensor scaledSquares(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
+  at::Tensor out = at::empty_like(err, at::MemoryFormat::Contiguous);
+  const T* e = err.data_ptr<T>();
+  const T* a = y0.data_ptr<T>();
+  const T* b = y1.data_ptr<T>();
+  T* o = out.data_ptr<T>();
+  const T r = static_cast<T>(rtol);
+  const T s = static_cast<T>(atol);
+  at::parallel_for(0, err.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const T ya = std::abs(a[i]);
+      const T yb = std::abs(b[i]);
+      const T largest = std::isnan(ya) ? ya : std::isnan(yb) ? yb : (ya > yb ? ya : yb);
+      const T scaled = e[i] / (largest * r + s);
+      o[i] = scaled * scaled;
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<double>& weights, double h) {
+  if (terms.empty() || terms.size() != weights.size()) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", "stageSum: " + std::to_string(terms.size()) + " tensors but " + std::to_string(weights.size()) + " weights");
+  }
+  // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
+  // in that dtype; for float64 and float32 the host forms exactly those products.
+  const at::ScalarType dtype = terms[0].scalar_type();
+  if (dtype == at::kDouble) {
+    std::vector<double> c(weights.size());
+    for (size_t j = 0; j < c.size(); ++j) c[j] = weights[j] * h;
+    return stageSumAs<double>(base, terms, c);
+  }
+  if (dtype == at::kFloat) {
+    std::vector<float> c(weights.size());
+    const float hf = static_cast<float>(h);
+    for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<float>(weights[j]) * hf;
+    return stageSumAs<float>(base, terms, c);
+  }
+  const at::TensorOptions options = terms[0].options().requires_grad(false);
+  at::Tensor coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(dtype) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(dtype);
+  return opStageSum(base, terms, coeffs);
+}
+
+int stageSumLanes(at::ScalarType dtype, int n) {
+  if (n < 1 || n > kMaxTerms) return 0;
+  if (dtype == at::kDouble) return lanesFor<double>(n);
+  if (dtype == at::kFloat) return lanesFor<float>(n);
+  return 0;
+}
+
+double errorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
+  at::NoGradGuard noGrad;
+  if (err.numel() == 0) return 0.0;
+  const at::ScalarType dtype = err.scalar_type();
+  auto plain = [&](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.numel() == err.numel(); };
+  if ((dtype == at::kFloat || dtype == at::kDouble) && plain(err) && plain(y0) && plain(y1)) {
+    if (dtype == at::kDouble) return std::sqrt(scaledSquares<double>(err, y0, y1, rtol, atol).mean().item<double>());
+    return static_cast<double>(std::sqrt(scaledSquares<float>(err, y0, y1, rtol, atol).mean().item<float>()));
+  }
+  at::Tensor tol = at::maximum(y0.abs(), y1.abs()).mul_(rtol).add_(atol);
+  return (err / tol).abs().pow(2).mean().sqrt().item<double>();
+}
+
+}  // namespace flowmatch
