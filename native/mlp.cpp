@@ -1,4 +1,5 @@
 #include "mlp.h"
+#include "small_gemm.h"
 
 namespace flowmatch {
 
@@ -49,8 +50,13 @@ at::Tensor MLP::forward(const at::Tensor& x, const at::Tensor& t, const Conditio
   }
   at::Tensor features = config_.timeEmbedDim > 0 ? timestepEmbedding(time, config_.timeEmbedDim).to(x.scalar_type()) : time.unsqueeze(1);
   at::Tensor h = at::cat({x, features}, 1);
+  const int64_t rows = h.size(0);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    h = layers_[i]->forward(h);
+    const auto& weight = layers_[i]->weight;
+    {
+      SmallGemmScope scope(h.device().is_cpu() && rows * weight.size(0) * weight.size(1) < kSmallGemmMacs);
+      h = layers_[i]->forward(h);
+    }
     if (i + 1 < layers_.size()) h = activate(h, config_.activation);
   }
   return h;
