@@ -9,10 +9,13 @@ const { createMlp, saveWeights, saveTensors } = require('./models.js');
 /**
  * `solves` solves per round, their median kept (on both sides): a solve of the small MLP
  * takes milliseconds, so one solve per round would mostly time V8 and CPython warming up
- * and timer noise rather than the steady state a server sees.
+ * and timer noise rather than the steady state a server sees. `threads` sets the intra-op
+ * threads of both sides for this comparison (default: as configured).
  */
-async function dopri5Sample({ name, hidden, n, reps, solves = 1, warmup = 1 }) {
+async function dopri5Sample({ name, hidden, n, reps, solves = 1, warmup = 1, threads }) {
   const fm = flowmatch();
+  const previousThreads = fm.getNumThreads();
+  if (threads !== undefined) fm.setNumThreads(threads);
   fm.manualSeed(0);
   const dir = scratchDir(name.replace(/\W+/g, '-'));
   const model = createMlp(hidden);
@@ -38,6 +41,7 @@ async function dopri5Sample({ name, hidden, n, reps, solves = 1, warmup = 1 }) {
     return await compare({ name, python: 'dopri5_sample', pythonArgs: { hidden, weights, inputs, solves }, flowmatch: run, reps, warmup, worker });
   } finally {
     worker.close();
+    fm.setNumThreads(previousThreads);
     x0.dispose();
     model.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
