@@ -62,7 +62,8 @@ T torchInnerSum(const T* x, int n, int lanes) {
 
 // out[e] = base[e] + Σ_j terms[j][e]·c[j] with the products rounded one by one and summed
 // in libtorch's order for `lanes`-wide vectors. Every pointer addresses `numel` contiguous
-// elements; base may be null.
+// elements; base may be null. Zero coefficients are kept, as torchdiffeq keeps them: they
+// fix the length, and so the order, of the sum, and 0·NaN keeps a bad stage visible.
 template <typename T>
 void fusedStageSum(T* out, const T* base, const std::vector<const T*>& terms, const std::vector<T>& c, int64_t numel, int lanes) {
   const int n = static_cast<int>(terms.size());
