@@ -128,8 +128,9 @@ int lanesFor(int n) {
   return stored - 1;
 }
 
-// The single pass applies to contiguous CPU tensors of one float dtype and one size, with
-// no autograd history to record.
+// The single pass applies to contiguous CPU tensors of one float dtype and one shape, with
+// no autograd history to record; anything else (including shapes that do not match, which
+// the libtorch ops reject with their own error) takes the libtorch ops.
 bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms) {
   if (terms.size() > static_cast<size_t>(kMaxTerms)) return false;
   const at::Tensor& first = terms[0];
@@ -137,9 +138,9 @@ bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor
   if (dtype != at::kFloat && dtype != at::kDouble) return false;
   const bool recording = at::GradMode::is_enabled();
   auto plain = [&](const at::Tensor& t) {
-    return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.numel() == first.numel() && !(recording && t.requires_grad());
+    return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.sizes().equals(first.sizes()) && !(recording && t.requires_grad());
   };
-  if (base.has_value() && !(plain(*base) && base->sizes().equals(first.sizes()))) return false;
+  if (base.has_value() && !plain(*base)) return false;
   for (const at::Tensor& t : terms) {
     if (!plain(t)) return false;
   }
@@ -219,7 +220,7 @@ double errorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor&
   at::NoGradGuard noGrad;
   if (err.numel() == 0) return 0.0;
   const at::ScalarType dtype = err.scalar_type();
-  auto plain = [&](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.numel() == err.numel(); };
+  auto plain = [&](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.sizes().equals(err.sizes()); };
   if ((dtype == at::kFloat || dtype == at::kDouble) && plain(err) && plain(y0) && plain(y1)) {
     if (dtype == at::kDouble) return std::sqrt(scaledSquares<double>(err, y0, y1, rtol, atol).mean().item<double>());
     return static_cast<double>(std::sqrt(scaledSquares<float>(err, y0, y1, rtol, atol).mean().item<float>()));
