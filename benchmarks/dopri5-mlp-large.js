@@ -11,7 +11,7 @@ async function main({ mode = 'standard' } = {}) {
     name: 'dopri5 sampling, MLP 4×512, 10,000 points',
     hidden: MLP_LARGE,
     n: size(mode, { quick: 100, standard: 10000 }),
-    reps: size(mode, { quick: 1, standard: 2, full: 5 }),
+    reps: size(mode, { quick: 1, standard: 5, full: 9 }),
   });
   const nfe = { flowmatch: result.flowmatch_extra.nfe, torchdiffeq: result.python_extra.nfe };
   result.nfe = nfe;

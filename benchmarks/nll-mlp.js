@@ -26,7 +26,7 @@ async function main({ mode = 'standard' } = {}) {
     return { seconds, nfe: r.nfe, mean_logp: meanLogp };
   };
   try {
-    const result = await compare({ name: `exact NLL, MLP 4×512, ${n} points`, python: 'exact_nll', pythonArgs: { hidden: MLP_LARGE, weights, inputs }, flowmatch: run, reps: size(mode, { quick: 1, standard: 2, full: 5 }), worker });
+    const result = await compare({ name: `exact NLL, MLP 4×512, ${n} points`, python: 'exact_nll', pythonArgs: { hidden: MLP_LARGE, weights, inputs }, flowmatch: run, reps: size(mode, { quick: 1, standard: 5, full: 9 }), worker });
     result.nfe = { flowmatch: result.flowmatch_extra.nfe, torchdiffeq: result.python_extra.nfe };
     judge(result, [['flowmatch/PyTorch ≤ 0.9', result.ratio <= 0.9]]);
     report(result);
