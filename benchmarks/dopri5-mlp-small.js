@@ -10,23 +10,16 @@ const { MLP_SMALL } = require('./models.js');
 const dopri5Sample = require('./dopri5-sample.js');
 
 async function main({ mode = 'standard' } = {}) {
-  const result = await dopri5Sample({
-    name: 'dopri5 sampling, MLP 3×64, 256 points',
+  const setup = {
     hidden: MLP_SMALL,
     n: size(mode, { quick: 16, standard: 256 }),
     reps: size(mode, { quick: 1, standard: 5, full: 9 }),
     solves: size(mode, { quick: 1, standard: 21, full: 51 }),
-  });
+  };
+  const result = await dopri5Sample({ ...setup, name: 'dopri5 sampling, MLP 3×64, 256 points' });
   const nfe = { flowmatch: result.flowmatch_extra.nfe, torchdiffeq: result.python_extra.nfe };
   result.nfe = nfe;
-  const single = await dopri5Sample({
-    name: 'dopri5 sampling, MLP 3×64, 256 points, one thread per side',
-    hidden: MLP_SMALL,
-    n: size(mode, { quick: 16, standard: 256 }),
-    reps: size(mode, { quick: 1, standard: 5, full: 9 }),
-    solves: size(mode, { quick: 1, standard: 21, full: 51 }),
-    threads: 1,
-  });
+  const single = await dopri5Sample({ ...setup, name: 'dopri5 sampling, MLP 3×64, 256 points, one thread per side', threads: 1 });
   result.one_thread = { flowmatch_s: single.flowmatch_s, python_s: single.python_s, ratio: single.ratio };
   report(single);
   judge(result, [
