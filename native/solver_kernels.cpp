@@ -147,8 +147,12 @@ bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor
   return true;
 }
 
+// torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
+// in that dtype; for float64 and float32 the host forms exactly those products.
 template <typename T>
-at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<T>& c) {
+at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms, const std::vector<double>& weights, double h) {
+  std::vector<T> c(weights.size());
+  for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<T>(weights[j]) * static_cast<T>(h);
   const int n = static_cast<int>(terms.size());
   const at::TensorOptions options = terms[0].options().requires_grad(false);
   const int lanes = fusable(base, terms) ? lanesFor<T>(n) : 0;
@@ -160,11 +164,11 @@ at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<a
   return out;
 }
 
-// err / (atol + rtol·max(|y0|, |y1|)) squared, element by element in T, as torchdiffeq's
-// `(error / tol).abs().pow(2)` rounds it (pow 2 is a product in libtorch; maximum lets
-// NaN through). The mean that follows is libtorch's own.
+// RMS of err / (atol + rtol·max(|y0|, |y1|)): the squares element by element in T, as
+// torchdiffeq's `(error / tol).abs().pow(2)` rounds them (pow 2 is a product in libtorch;
+// maximum lets NaN through), then libtorch's own mean, and the square root in T.
 template <typename T>
-at::Tensor scaledSquares(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
+double scaledRms(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
   at::Tensor out = at::empty_like(err, at::MemoryFormat::Contiguous);
   const T* e = err.data_ptr<T>();
   const T* a = y0.data_ptr<T>();
@@ -181,7 +185,7 @@ at::Tensor scaledSquares(const at::Tensor& err, const at::Tensor& y0, const at::
       o[i] = scaled * scaled;
     }
   });
-  return out;
+  return static_cast<double>(std::sqrt(out.mean().item<T>()));
 }
 
 }  // namespace
@@ -190,20 +194,9 @@ at::Tensor stageSum(const c10::optional<at::Tensor>& base, const std::vector<at:
   if (terms.empty() || terms.size() != weights.size()) {
     throw FlowmatchException("ERR_INVALID_ARGUMENT", "stageSum: " + std::to_string(terms.size()) + " tensors but " + std::to_string(weights.size()) + " weights");
   }
-  // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
-  // in that dtype; for float64 and float32 the host forms exactly those products.
   const at::ScalarType dtype = terms[0].scalar_type();
-  if (dtype == at::kDouble) {
-    std::vector<double> c(weights.size());
-    for (size_t j = 0; j < c.size(); ++j) c[j] = weights[j] * h;
-    return stageSumAs<double>(base, terms, c);
-  }
-  if (dtype == at::kFloat) {
-    std::vector<float> c(weights.size());
-    const float hf = static_cast<float>(h);
-    for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<float>(weights[j]) * hf;
-    return stageSumAs<float>(base, terms, c);
-  }
+  if (dtype == at::kDouble) return stageSumAs<double>(base, terms, weights, h);
+  if (dtype == at::kFloat) return stageSumAs<float>(base, terms, weights, h);
   const at::TensorOptions options = terms[0].options().requires_grad(false);
   at::Tensor coeffs = at::tensor(weights, options.dtype(at::kDouble)).to(dtype) * at::scalar_tensor(h, options.dtype(at::kDouble)).to(dtype);
   return opStageSum(base, terms, coeffs);
@@ -222,8 +215,7 @@ double errorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor&
   const at::ScalarType dtype = err.scalar_type();
   auto plain = [&](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.sizes().equals(err.sizes()); };
   if ((dtype == at::kFloat || dtype == at::kDouble) && plain(err) && plain(y0) && plain(y1)) {
-    if (dtype == at::kDouble) return std::sqrt(scaledSquares<double>(err, y0, y1, rtol, atol).mean().item<double>());
-    return static_cast<double>(std::sqrt(scaledSquares<float>(err, y0, y1, rtol, atol).mean().item<float>()));
+    return dtype == at::kDouble ? scaledRms<double>(err, y0, y1, rtol, atol) : scaledRms<float>(err, y0, y1, rtol, atol);
   }
   at::Tensor tol = at::maximum(y0.abs(), y1.abs()).mul_(rtol).add_(atol);
   return (err / tol).abs().pow(2).mean().sqrt().item<double>();

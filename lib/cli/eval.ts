@@ -93,17 +93,14 @@ interface FeatureNetwork {
 
 /** --features, or the built-in classifier for Fashion-MNIST; null when there is none. */
 function featureNetwork(file: string | undefined, spec: RunSpec): FeatureNetwork | null {
-  if (file === undefined) {
-    if (spec.dataset !== 'fashion-mnist' || !fs.existsSync(BUILTIN_FASHION_CLASSIFIER)) return null;
-    const classifier = loadFashionClassifier(BUILTIN_FASHION_CLASSIFIER);
-    return { extractor: classifier.extractor, name: 'the built-in Fashion-MNIST classifier', release: () => classifier.dispose() };
+  if (file !== undefined && !file.toLowerCase().endsWith('.safetensors')) {
+    const module = loadTorchScript(file, { device: spec.device as Device });
+    return { extractor: torchScriptExtractor(module), name: file, release: () => module.dispose() };
   }
-  if (file.toLowerCase().endsWith('.safetensors')) {
-    const classifier = loadFashionClassifier(file);
-    return { extractor: classifier.extractor, name: file, release: () => classifier.dispose() };
-  }
-  const module = loadTorchScript(file, { device: spec.device as Device });
-  return { extractor: torchScriptExtractor(module), name: file, release: () => module.dispose() };
+  const builtin = spec.dataset === 'fashion-mnist' && fs.existsSync(BUILTIN_FASHION_CLASSIFIER);
+  if (file === undefined && !builtin) return null;
+  const classifier = loadFashionClassifier(file ?? BUILTIN_FASHION_CLASSIFIER);
+  return { extractor: classifier.extractor, name: file ?? 'the built-in Fashion-MNIST classifier', release: () => classifier.dispose() };
 }
 
 /** FID of the samples against the whole test split, both in the network's features. */
