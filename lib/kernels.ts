@@ -37,6 +37,15 @@ export function stageSumLanes(dtype: DType, n: number): number {
   return native.stageSumLanes(dtypeCode(checkDType(dtype, 'dtype')), checkInt(n, 'n', 1, 1024));
 }
 
+/**
+ * Whether the native single-pass error ratio reproduces libtorch's expression for `dtype`
+ * on this machine (checked once against libtorch itself); where it does not, errorRatio
+ * runs as libtorch ops. For tests and diagnostics.
+ */
+export function errorRatioSinglePass(dtype: DType): boolean {
+  return native.errorRatioSinglePass(dtypeCode(checkDType(dtype, 'dtype')));
+}
+
 /** RMS of err / (atol + rtol·max(|y0|, |y1|)): the step-size controller's error ratio. */
 export function errorRatio(err: Tensor, y0: Tensor, y1: Tensor, rtol: number, atol: number): number {
   return native.errorRatio(asTensor(err, 'err')._h, asTensor(y0, 'y0')._h, asTensor(y1, 'y1')._h, checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));

@@ -54,6 +54,8 @@ void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
   // errorRatio(err, y0, y1, rtol, atol) -> RMS(err / (atol + rtol·max(|y0|, |y1|))) as a number:
   // the step-size controller's norm (torchdiffeq's mixed tolerance with RMS norm).
   FM_OP("errorRatio", return Napi::Number::New(info.Env(), errorRatio(a.tensor(0), a.tensor(1), a.tensor(2), a.number(3), a.number(4))));
+  // errorRatioSinglePass(dtype) -> whether errorRatio's single pass reproduces libtorch here
+  FM_OP("errorRatioSinglePass", return Napi::Boolean::New(info.Env(), errorRatioSinglePass(a.dtype(0))));
   // rmsNorm(t) -> sqrt(mean(t²)) as a number.
   FM_OP("rmsNorm", {
     at::NoGradGuard noGrad;

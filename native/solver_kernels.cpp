@@ -9,7 +9,8 @@
 // per stage; for the small CPU states of 2-D flows that launch cost is most of a solver
 // step, so a single pass reproduces the same order here. Which SIMD width libtorch's sum
 // uses depends on the CPU it dispatched to, so each (dtype, n) is checked once against
-// libtorch itself and falls back to the op sequence if no width reproduces it.
+// libtorch itself and falls back to the op sequence if no width reproduces it. The error
+// ratio's single pass is checked the same way, once per dtype.
 #include "solver_kernels.h"
 #include "errors.h"
 
@@ -164,9 +165,18 @@ at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<a
   return out;
 }
 
-// RMS of err / (atol + rtol·max(|y0|, |y1|)): the squares element by element in T, as
-// torchdiffeq's `(error / tol).abs().pow(2)` rounds them (pow 2 is a product in libtorch;
-// maximum lets NaN through), then libtorch's own mean, and the square root in T.
+// The reference: torchdiffeq's `rms_norm(error / (atol + rtol·max(|y0|, |y1|)))` as
+// libtorch ops.
+double opErrorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
+  at::Tensor tol = at::maximum(y0.abs(), y1.abs()).mul_(rtol).add_(atol);
+  return (err / tol).abs().pow(2).mean().sqrt().item<double>();
+}
+
+// RMS of err / (atol + rtol·max(|y0|, |y1|)): the scaled error element by element in T
+// (maximum lets NaN through), then libtorch's own pow(2), mean and square root. The square
+// is left to libtorch because its pow is not always a product: for float32 it can run
+// through a vectorized pow that is off by an ulp in some elements, and where it does so
+// differs between CPUs and between a kernel's vector body and its tail.
 template <typename T>
 double scaledRms(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& y1, double rtol, double atol) {
   at::Tensor out = at::empty_like(err, at::MemoryFormat::Contiguous);
@@ -181,11 +191,49 @@ double scaledRms(const at::Tensor& err, const at::Tensor& y0, const at::Tensor& 
       const T ya = std::abs(a[i]);
       const T yb = std::abs(b[i]);
       const T largest = std::isnan(ya) ? ya : std::isnan(yb) ? yb : (ya > yb ? ya : yb);
-      const T scaled = e[i] / (largest * r + s);
-      o[i] = scaled * scaled;
+      o[i] = std::abs(e[i] / (largest * r + s));
     }
   });
-  return static_cast<double>(std::sqrt(out.mean().item<T>()));
+  return at::pow(out, 2).mean().sqrt().item<double>();
+}
+
+// Whether scaledRms<T> gives the bits of opErrorRatio on this machine. The elementwise part
+// is plain IEEE arithmetic, but libtorch's kernels for it (vectorized bodies, scalar tails,
+// fused multiply-adds where a build or a CPU uses them) are not ours to assume: an Intel
+// Xeon and an AMD EPYC have already disagreed on other reductions. So it is checked here, on
+// random data of widely spread magnitudes (a private generator) in sizes that exercise both
+// the vector bodies and the tails, and for tolerances of different scales.
+template <typename T>
+bool checkedErrorRatio() {
+  std::mt19937_64 rng(0xe1203u + sizeof(T));
+  std::normal_distribution<double> normal;
+  std::uniform_int_distribution<int> exponent(-12, 12);
+  const at::TensorOptions options = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
+  at::NoGradGuard noGrad;
+  for (int64_t n : {1, 7, 33, 1031, 4099}) {
+    std::vector<T> values(3 * n);
+    for (T& v : values) v = static_cast<T>(std::ldexp(normal(rng), exponent(rng)));
+    at::Tensor all = at::from_blob(values.data(), {3, n}, options);
+    const at::Tensor err = all[0].contiguous(), y0 = all[1].contiguous(), y1 = all[2].contiguous();
+    for (auto [rtol, atol] : {std::pair{1e-5, 1e-7}, std::pair{1e-3, 1e-6}, std::pair{1e-10, 1e-10}}) {
+      const double single = scaledRms<T>(err, y0, y1, rtol, atol);
+      const double reference = opErrorRatio(err, y0, y1, rtol, atol);
+      if (std::memcmp(&single, &reference, sizeof(double)) != 0) return false;
+    }
+  }
+  return true;
+}
+
+// checkedErrorRatio, computed once per dtype (0: not checked yet, 1: no, 2: yes).
+template <typename T>
+bool errorRatioVerified() {
+  static std::atomic<int> cache{0};
+  int stored = cache.load();
+  if (stored == 0) {
+    stored = checkedErrorRatio<T>() ? 2 : 1;
+    cache.store(stored);
+  }
+  return stored == 2;
 }
 
 }  // namespace
@@ -214,11 +262,16 @@ double errorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor&
   if (err.numel() == 0) return 0.0;
   const at::ScalarType dtype = err.scalar_type();
   auto plain = [&](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous() && t.sizes().equals(err.sizes()); };
-  if ((dtype == at::kFloat || dtype == at::kDouble) && plain(err) && plain(y0) && plain(y1)) {
+  if (errorRatioSinglePass(dtype) && plain(err) && plain(y0) && plain(y1)) {
     return dtype == at::kDouble ? scaledRms<double>(err, y0, y1, rtol, atol) : scaledRms<float>(err, y0, y1, rtol, atol);
   }
-  at::Tensor tol = at::maximum(y0.abs(), y1.abs()).mul_(rtol).add_(atol);
-  return (err / tol).abs().pow(2).mean().sqrt().item<double>();
+  return opErrorRatio(err, y0, y1, rtol, atol);
+}
+
+bool errorRatioSinglePass(at::ScalarType dtype) {
+  if (dtype == at::kDouble) return errorRatioVerified<double>();
+  if (dtype == at::kFloat) return errorRatioVerified<float>();
+  return false;
 }
 
 }  // namespace flowmatch

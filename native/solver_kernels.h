@@ -16,4 +16,8 @@ double errorRatio(const at::Tensor& err, const at::Tensor& y0, const at::Tensor&
 // terms of `dtype`, or 0 where the stage sum runs as libtorch ops (checked once, cached).
 int stageSumLanes(at::ScalarType dtype, int n);
 
+// Whether errorRatio's single pass reproduces libtorch's expression for `dtype` on this
+// machine (checked once, cached); where it does not, errorRatio runs as libtorch ops.
+bool errorRatioSinglePass(at::ScalarType dtype);
+
 }  // namespace flowmatch
