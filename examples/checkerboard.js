@@ -1,7 +1,7 @@
 /**
  * The README's main job: Flow Matching with the OT path on the 2-D checkerboard.
  *
- *   npm run build && node examples/checkerboard.js [--steps 3000]
+ *   npm run setup && node examples/checkerboard.js [--steps 3000]
  *
  * Trains a 3×256 SiLU MLP (batch 1024, Adam at 3e-3 with cosine decay, EMA 0.995) for a few
  * minutes on two cores, samples 10,000 points with dopri5 and with Euler, and writes

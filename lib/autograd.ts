@@ -1,7 +1,7 @@
 /** Grad mode and vector-Jacobian products (torch.autograd.grad). */
 import { native } from './native';
 import { Tensor, asTensor } from './tensor';
-import { checkFunction } from './validate';
+import { checkBool, checkFunction, checkOptions } from './validate';
 import { ArgumentError } from './errors';
 
 function withGradMode<T>(enabled: boolean, fn: () => T, name: string): T {
@@ -48,13 +48,18 @@ export interface GradOptions {
 
 /** Gradients of sum(outputs · gradOutputs) with respect to each input (PyTorch's torch.autograd.grad). */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const o = checkOptions(opts, 'opts');
+  const flag = (v: boolean | undefined, name: string): boolean | undefined => (v === undefined ? undefined : checkBool(v, name));
+  const retainGraph = flag(o.retainGraph, 'opts.retainGraph');
+  const createGraph = flag(o.createGraph, 'opts.createGraph');
+  const allowUnused = flag(o.allowUnused, 'opts.allowUnused');
   const list = (v: Tensor | Tensor[], name: string): number[] => (Array.isArray(v) ? v : [v]).map((t, i) => asTensor(t, `${name}[${i}]`)._h);
   const outs = list(outputs, 'outputs');
   const ins = list(inputs, 'inputs');
-  const gradOuts = opts.gradOutputs === undefined ? null : list(opts.gradOutputs, 'gradOutputs');
+  const gradOuts = o.gradOutputs === undefined ? null : list(o.gradOutputs, 'gradOutputs');
   if (gradOuts !== null && gradOuts.length !== outs.length) {
     throw new ArgumentError(`Expected ${outs.length} gradOutputs (one per output) but received ${gradOuts.length}`);
   }
-  const handles: (number | null)[] = native.grad(outs, ins, gradOuts, opts.retainGraph ?? null, opts.createGraph ?? false, opts.allowUnused ?? false);
+  const handles: (number | null)[] = native.grad(outs, ins, gradOuts, retainGraph ?? null, createGraph ?? false, allowUnused ?? false);
   return handles.map((h) => (h === null ? null : new Tensor(h)));
 }

@@ -1,6 +1,6 @@
 /** The argument of `.to()` on tensors and modules: a dtype, a device, or {dtype, device}. */
 import { type DType, checkDType, dtypeCode } from './dtype';
-import { type Device, checkDevice } from './device';
+import { type Device, DEVICE_PATTERN, checkDevice } from './device';
 import { fail } from './validate';
 
 export type ConversionTarget = DType | Device | { dtype?: DType; device?: Device };
@@ -8,7 +8,7 @@ export type ConversionTarget = DType | Device | { dtype?: DType; device?: Device
 /** The native arguments for a conversion: dtype code (or null to keep it) and device (or null). */
 export function resolveTarget(target: unknown): { dtype: number | null; device: Device | null } {
   if (typeof target === 'string') {
-    if (/^(cpu|cuda(:\d+)?)$/.test(target)) return { dtype: null, device: target as Device };
+    if (DEVICE_PATTERN.test(target)) return { dtype: null, device: target as Device };
     return { dtype: dtypeCode(checkDType(target, 'target')), device: null };
   }
   if (target !== null && typeof target === 'object') {

@@ -1,10 +1,11 @@
 /** Making tensors: from JS data, and the factories zeros, ones, rand, … with *Like forms. */
 import { native } from './native';
 import { Tensor, type NestedArray } from './tensor';
-import { type DType, checkDType, dtypeCode, dtypeOfTypedArray } from './dtype';
+import { type DType, checkDType, dtypeCode, dtypeFromCode, dtypeOfTypedArray } from './dtype';
+import { checkAllocation } from './tensor-size';
 import { type Device, checkDevice } from './device';
-import { ArgumentError } from './errors';
-import { checkBool, checkInt, checkNumber, checkShape, describe, fail } from './validate';
+import { ArgumentError, ShapeError } from './errors';
+import { MAX_DIMS, checkBool, checkInt, checkNumber, checkOptions, checkShape, describe, fail } from './validate';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -24,17 +25,33 @@ function opts(o: TensorOptions | undefined): { dtype: number | null; device: Dev
 /** Default floating dtype when none is given (PyTorch's default). */
 const DEFAULT_FLOAT = dtypeCode('float32');
 
+/** A checked shape that is also small enough to allocate (lib/tensor-size). */
+function allocShape(shape: unknown, o: { dtype: number | null; device: Device }, fallback: number): number[] {
+  return checkAllocation(checkShape(shape), dtypeFromCode(o.dtype ?? fallback), o.device);
+}
+
 // ATen factories ignore TensorOptions.requires_grad, so it is always set afterwards
 // (which also makes libtorch refuse it for integer dtypes, as PyTorch does).
 function withRequiresGrad(t: Tensor, requiresGrad: boolean): Tensor {
-  if (requiresGrad) t.requiresGrad = true;
+  if (requiresGrad) {
+    try {
+      t.requiresGrad = true;
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+  }
   return t;
 }
 
 /** Walks nested arrays: the shape, and whether the leaves are all booleans / all integers. */
 function inspectNested(data: unknown): { shape: number[]; flat: (number | boolean)[] } {
   const shape: number[] = [];
-  for (let level: unknown = data; Array.isArray(level); level = level[0]) shape.push(level.length);
+  for (let level: unknown = data; Array.isArray(level); level = level[0]) {
+    // Also ends an array that contains itself, which would nest forever.
+    if (shape.length === MAX_DIMS) throw new ShapeError('ERR_INVALID_SHAPE', `Expected at most ${MAX_DIMS} levels of nesting for data but received more`);
+    shape.push(level.length);
+  }
   const flat: (number | boolean)[] = [];
   const walk = (node: unknown, dim: number, path: string): void => {
     if (dim === shape.length) {
@@ -94,27 +111,28 @@ export function tensor(data: NestedArray | ArrayBufferView, options?: TensorOpti
 
 export function zeros(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.zeros(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.zeros(allocShape(shape, o, DEFAULT_FLOAT), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 export function ones(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.ones(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.ones(allocShape(shape, o, DEFAULT_FLOAT), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 /** Uninitialised memory: fill it before reading. */
 export function empty(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.empty(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.empty(allocShape(shape, o, DEFAULT_FLOAT), o.dtype ?? DEFAULT_FLOAT, o.device, false)), o.requiresGrad);
 }
 /** A tensor of `value`: bool for a boolean, else float32 unless a dtype is given (as tensor()). */
 export function full(shape: number[] | number, value: number | boolean, options?: TensorOptions): Tensor {
   const o = opts(options);
   if (typeof value !== 'boolean') checkNumber(value, 'value');
   const inferred = typeof value === 'boolean' ? dtypeCode('bool') : DEFAULT_FLOAT;
-  return withRequiresGrad(new Tensor(native.full(checkShape(shape), value, o.dtype ?? inferred, o.device)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.full(allocShape(shape, o, inferred), value, o.dtype ?? inferred, o.device)), o.requiresGrad);
 }
 export function eye(n: number, m: number = n, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.eye(checkInt(n, 'n', 0), checkInt(m, 'm', 0), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
+  const [rows, cols] = allocShape([checkInt(n, 'n', 0), checkInt(m, 'm', 0)], o, DEFAULT_FLOAT);
+  return withRequiresGrad(new Tensor(native.eye(rows, cols, o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
 }
 /** arange(end) or arange(start, end, step): [start, end) in steps; int64 when all are integers (as torch.arange). */
 export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
@@ -125,23 +143,25 @@ export function arange(start: number, end?: number, step = 1, options?: TensorOp
   checkNumber(step, 'step', { finite: true });
   if (step === 0) fail('a non-zero number', 'step', step);
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  return new Tensor(native.arange(start, end, step, o.dtype ?? (allInt ? dtypeCode('int64') : DEFAULT_FLOAT), o.device));
+  const dtype = o.dtype ?? (allInt ? dtypeCode('int64') : DEFAULT_FLOAT);
+  checkAllocation([Math.max(0, Math.ceil((end - start) / step))], dtypeFromCode(dtype), o.device, 'arange(start, end, step)');
+  return new Tensor(native.arange(start, end, step, dtype, o.device));
 }
 export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
   const o = opts(options);
   checkNumber(start, 'start', { finite: true });
   checkNumber(end, 'end', { finite: true });
-  return new Tensor(native.linspace(start, end, checkInt(steps, 'steps', 0), o.dtype ?? DEFAULT_FLOAT, o.device));
+  return new Tensor(native.linspace(start, end, allocShape([checkInt(steps, 'steps', 0)], o, DEFAULT_FLOAT)[0], o.dtype ?? DEFAULT_FLOAT, o.device));
 }
 /** Uniform on [0, 1). */
 export function rand(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.rand(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.rand(allocShape(shape, o, DEFAULT_FLOAT), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
 }
 /** Standard normal. */
 export function randn(shape: number[] | number, options?: TensorOptions): Tensor {
   const o = opts(options);
-  return withRequiresGrad(new Tensor(native.randn(checkShape(shape), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
+  return withRequiresGrad(new Tensor(native.randn(allocShape(shape, o, DEFAULT_FLOAT), o.dtype ?? DEFAULT_FLOAT, o.device)), o.requiresGrad);
 }
 /** Integers uniform on [low, high). */
 export function randint(low: number, high: number, shape: number[] | number, options?: TensorOptions): Tensor {
@@ -149,21 +169,31 @@ export function randint(low: number, high: number, shape: number[] | number, opt
   checkInt(low, 'low');
   checkInt(high, 'high');
   if (high <= low) fail(`an integer greater than low (${low})`, 'high', high);
-  return new Tensor(native.randint(low, high, checkShape(shape), o.dtype ?? dtypeCode('int64'), o.device));
+  return new Tensor(native.randint(low, high, allocShape(shape, o, dtypeCode('int64')), o.dtype ?? dtypeCode('int64'), o.device));
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options?: { device?: Device }): Tensor<'int64'> {
-  return new Tensor(native.randperm(checkInt(n, 'n', 0), options?.device === undefined ? 'cpu' : checkDevice(options.device)));
+  const o = checkOptions(options);
+  const device = o.device === undefined ? 'cpu' : checkDevice(o.device);
+  return new Tensor(native.randperm(checkAllocation([checkInt(n, 'n', 0)], 'int64', device, 'n')[0], device));
 }
 
-function likeOptions(t: Tensor, options?: TensorOptions): TensorOptions {
+/** The shape of `t` and the options of a *Like factory: t's dtype and device unless options say otherwise. */
+function like(t: Tensor, options?: TensorOptions): [number[], TensorOptions] {
   if (!(t instanceof Tensor)) fail('a Tensor', 'input', t);
-  return { dtype: options?.dtype ?? t.dtype, device: options?.device ?? t.device, requiresGrad: options?.requiresGrad };
+  const o = checkOptions(options);
+  return [t.shape, { dtype: o.dtype ?? t.dtype, device: o.device ?? t.device, requiresGrad: o.requiresGrad }];
 }
-export const zerosLike = (t: Tensor, options?: TensorOptions): Tensor => zeros(t.shape, likeOptions(t, options));
-export const onesLike = (t: Tensor, options?: TensorOptions): Tensor => ones(t.shape, likeOptions(t, options));
-export const emptyLike = (t: Tensor, options?: TensorOptions): Tensor => empty(t.shape, likeOptions(t, options));
-export const fullLike = (t: Tensor, value: number | boolean, options?: TensorOptions): Tensor => full(t.shape, value, likeOptions(t, options));
-export const randLike = (t: Tensor, options?: TensorOptions): Tensor => rand(t.shape, likeOptions(t, options));
-export const randnLike = (t: Tensor, options?: TensorOptions): Tensor => randn(t.shape, likeOptions(t, options));
-export const randintLike = (t: Tensor, low: number, high: number, options?: TensorOptions): Tensor => randint(low, high, t.shape, likeOptions(t, options));
+export const zerosLike = (t: Tensor, options?: TensorOptions): Tensor => zeros(...like(t, options));
+export const onesLike = (t: Tensor, options?: TensorOptions): Tensor => ones(...like(t, options));
+export const emptyLike = (t: Tensor, options?: TensorOptions): Tensor => empty(...like(t, options));
+export const fullLike = (t: Tensor, value: number | boolean, options?: TensorOptions): Tensor => {
+  const [shape, o] = like(t, options);
+  return full(shape, value, o);
+};
+export const randLike = (t: Tensor, options?: TensorOptions): Tensor => rand(...like(t, options));
+export const randnLike = (t: Tensor, options?: TensorOptions): Tensor => randn(...like(t, options));
+export const randintLike = (t: Tensor, low: number, high: number, options?: TensorOptions): Tensor => {
+  const [shape, o] = like(t, options);
+  return randint(low, high, shape, o);
+};

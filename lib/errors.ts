@@ -43,9 +43,14 @@ const CLASS_BY_CODE: Record<string, new (code: string, message: string) => Flowm
   ERR_INVALID_DEVICE: DeviceError,
 };
 
+// Arguments only native code can judge: a model's conditioning contract, machine bounds.
+const ARGUMENT_CODES = new Set(['ERR_MISSING_LABELS', 'ERR_UNEXPECTED_LABELS', 'ERR_UNEXPECTED_LOW_RES', 'ERR_NO_NULL_CLASS', 'ERR_TOO_MANY_THREADS', 'ERR_MODEL_TOO_LARGE']);
+
 // libtorch reports shape, dtype and device problems all as c10::Error; the message tells
 // which, so the class follows the message.
 function classify(message: string): [new (code: string, message: string) => FlowmatchError, string] {
+  // The CPU allocator reports failure as a plain c10::Error, not c10::OutOfMemoryError.
+  if (/can't allocate memory|not enough memory/i.test(message)) return [NativeError, 'ERR_OUT_OF_MEMORY'];
   if (/size of tensor|shape|must match the size|cannot be multiplied|dimension|Dimension out of range|out of bounds|invalid for input of size|expanded size|number of dims|must be a \d+D tensor/i.test(message)) return [ShapeError, 'ERR_SHAPE'];
   if (/expected scalar type|dtype|Float but found|Long but found|result type|can't be cast|not implemented for '/i.test(message)) return [DTypeError, 'ERR_DTYPE'];
   if (/device|cuda|CUDA/.test(message)) return [DeviceError, 'ERR_DEVICE'];
@@ -54,7 +59,7 @@ function classify(message: string): [new (code: string, message: string) => Flow
 
 /** Called by the native addon to build the error it throws (see native/errors.cpp). */
 export function makeNativeError(code: string, message: string): FlowmatchError {
-  if (code === 'ERR_INVALID_ARGUMENT') return new ArgumentError(message);
+  if (code === 'ERR_INVALID_ARGUMENT' || ARGUMENT_CODES.has(code)) return new ArgumentError(message, code);
   if (code === 'ERR_TORCH') {
     const [Cls, refined] = classify(message);
     return new Cls(refined, message);

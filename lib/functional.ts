@@ -4,9 +4,14 @@
  */
 import { native } from './native';
 import { Tensor, type TensorOrScalar, asTensor, binary, scalar } from './tensor';
-import { checkInt, checkNumber, checkOneOf, checkShape, fail } from './validate';
+import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from './validate';
 import { ShapeError } from './errors';
 import { dtypeCode } from './dtype';
+
+/** The handle of an optional tensor argument: null when it is null or undefined. */
+function optionalHandle(value: unknown, name: string): number | null {
+  return value === null || value === undefined ? null : asTensor(value, name)._h;
+}
 
 function tensorList(list: unknown, name: string): number[] {
   if (!Array.isArray(list) || list.length === 0) fail('a non-empty array of Tensors', name, list);
@@ -29,15 +34,21 @@ export const bmm = (a: Tensor, b: Tensor): Tensor => asTensor(a, 'a').bmm(b);
 /** Elementwise choice: condition ? x : y (scalars allowed for x and y). */
 export function where(condition: Tensor, x: TensorOrScalar, y: TensorOrScalar): Tensor {
   const c = asTensor(condition, 'condition');
-  const wrap = (v: TensorOrScalar, name: string): { t: Tensor; temp: boolean } =>
-    v instanceof Tensor ? { t: v, temp: false } : { t: new Tensor(scalarTensor(scalar(v, name))), temp: true };
-  const a = wrap(x, 'x');
-  const b = wrap(y, 'y');
+  // Both branches are checked before either scalar becomes a tensor, and the temporaries
+  // are released whichever step fails.
+  const xs = x instanceof Tensor ? x : scalar(x, 'x');
+  const ys = y instanceof Tensor ? y : scalar(y, 'y');
+  const temps: Tensor[] = [];
+  const wrap = (v: Tensor | number | boolean): Tensor => {
+    if (v instanceof Tensor) return v;
+    const t = new Tensor(scalarTensor(v));
+    temps.push(t);
+    return t;
+  };
   try {
-    return new Tensor(native.where(c._h, a.t._h, b.t._h));
+    return new Tensor(native.where(c._h, wrap(xs)._h, wrap(ys)._h));
   } finally {
-    if (a.temp) a.t.dispose();
-    if (b.temp) b.t.dispose();
+    for (const t of temps) t.dispose();
   }
 }
 
@@ -62,23 +73,24 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
 
 /** y = x·Wᵀ + b */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return new Tensor(native.linear(asTensor(x, 'x')._h, asTensor(weight, 'weight')._h, bias ? asTensor(bias, 'bias')._h : null));
+  return new Tensor(native.linear(asTensor(x, 'x')._h, asTensor(weight, 'weight')._h, optionalHandle(bias, 'bias')));
 }
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: { stride?: number; padding?: number; dilation?: number; groups?: number } = {}): Tensor {
+  const o = checkOptions(opts, 'opts');
   const pair = (v: number | undefined, d: number, name: string): number[] => {
     const n = checkInt(v ?? d, name, 0);
     return [n, n];
   };
   return new Tensor(
-    native.conv2d(asTensor(x, 'x')._h, asTensor(weight, 'weight')._h, bias ? asTensor(bias, 'bias')._h : null,
-      pair(opts.stride, 1, 'stride'), pair(opts.padding, 0, 'padding'), pair(opts.dilation, 1, 'dilation'), checkInt(opts.groups ?? 1, 'groups', 1)),
+    native.conv2d(asTensor(x, 'x')._h, asTensor(weight, 'weight')._h, optionalHandle(bias, 'bias'),
+      pair(o.stride, 1, 'stride'), pair(o.padding, 0, 'padding'), pair(o.dilation, 1, 'dilation'), checkInt(o.groups ?? 1, 'groups', 1)),
   );
 }
 export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
-  return new Tensor(native.groupNorm(asTensor(x, 'x')._h, checkInt(numGroups, 'numGroups', 1), weight ? weight._h : null, bias ? bias._h : null, checkNumber(eps, 'eps')));
+  return new Tensor(native.groupNorm(asTensor(x, 'x')._h, checkInt(numGroups, 'numGroups', 1), optionalHandle(weight, 'weight'), optionalHandle(bias, 'bias'), checkNumber(eps, 'eps')));
 }
 export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
-  return new Tensor(native.layerNorm(asTensor(x, 'x')._h, checkShape(normalizedShape, 'normalizedShape'), weight ? weight._h : null, bias ? bias._h : null, checkNumber(eps, 'eps')));
+  return new Tensor(native.layerNorm(asTensor(x, 'x')._h, checkShape(normalizedShape, 'normalizedShape'), optionalHandle(weight, 'weight'), optionalHandle(bias, 'bias'), checkNumber(eps, 'eps')));
 }
 export function softmax(x: Tensor, dim: number): Tensor {
   return new Tensor(native.softmax(asTensor(x, 'x')._h, checkInt(dim, 'dim')));
@@ -87,8 +99,8 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return new Tensor(native.logSoftmax(asTensor(x, 'x')._h, checkInt(dim, 'dim')));
 }
 export function dropout(x: Tensor, p: number, training = true): Tensor {
-  if (!(p >= 0 && p <= 1)) fail('a probability in [0, 1]', 'p', p);
-  return new Tensor(native.dropout(asTensor(x, 'x')._h, p, training));
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('a probability in [0, 1]', 'p', p);
+  return new Tensor(native.dropout(asTensor(x, 'x')._h, p, checkBool(training, 'training')));
 }
 type Reduction = 'mean' | 'sum' | 'none';
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
@@ -115,6 +127,7 @@ export type InterpolateMode = 'nearest' | 'bilinear' | 'bicubic' | 'linear' | 'a
 /** Resize spatial dims to `size` or by `scaleFactor` (exactly one of them). */
 export function interpolate(x: Tensor, opts: { size?: number | number[]; scaleFactor?: number | number[]; mode?: InterpolateMode; alignCorners?: boolean }): Tensor {
   const t = asTensor(x, 'x');
+  opts = checkOptions(opts, 'interpolate options');
   const spatial = t.ndim - 2;
   if (spatial < 1) fail('a tensor of shape [N, C, ...spatial]', 'x', t.shape, 'ERR_INVALID_SHAPE');
   if ((opts.size === undefined) === (opts.scaleFactor === undefined)) fail('exactly one of size and scaleFactor', 'interpolate options', opts);

@@ -11,6 +11,7 @@ import { type DType, checkDType, dtypeCode } from './dtype';
 export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: number[]): Tensor {
   if (!Array.isArray(terms)) fail('an array of Tensors', 'terms', terms);
   if (!Array.isArray(coeffs) || coeffs.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'coeffs', coeffs);
+  coeffs.forEach((c, i) => checkNumber(c, `coeffs[${i}]`, { finite: true }));
   const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
   return new Tensor(native.linearCombination(base === null ? null : asTensor(base, 'base')._h, handles, coeffs));
 }

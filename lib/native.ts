@@ -3,10 +3,11 @@
  * typed functions. The addon is context-aware: each worker_thread loads its own copy of
  * the state (its own tensor table).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { FlowmatchError, makeNativeError } from './errors';
+// The one module that finds and loads the addon (shared with doctor and the build scripts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const addonLoader = require('../scripts/addon.js') as { load(): { addon: NativeBinding } };
 
 /** Native functions take tensor handles (plain numbers) and return handles. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,30 +16,27 @@ export type NativeBinding = Record<string, (...args: any[]) => any>;
 /** The package root: dist/ and lib/ both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
-export function addonPath(): string {
-  return process.env.FLOWMATCH_ADDON ?? path.join(PACKAGE_ROOT, 'build', 'Release', 'flowmatch.node');
-}
-
 function loadAddon(): NativeBinding {
-  const file = addonPath();
-  if (!fs.existsSync(file)) {
-    throw new FlowmatchError(
-      'ERR_ADDON_NOT_BUILT',
-      `flowmatch: the native addon is not built (${file} is missing). Run \`npm run setup\`, then \`npx flowmatch doctor\` if it fails.`,
-    );
-  }
+  let loaded: { addon: NativeBinding };
   try {
-    const addon = createRequire(__filename)(file) as NativeBinding;
-    addon.setErrorFactory(makeNativeError);
-    return addon;
+    loaded = addonLoader.load();
   } catch (e) {
-    const reason = (e as Error).message.split('\n')[0];
-    throw new FlowmatchError(
-      'ERR_ADDON_LOAD',
-      `flowmatch: the native addon failed to load: ${reason}. ` +
-        'The libtorch it was built against may have moved or changed: run `npm run setup` to rebuild, and `npx flowmatch doctor` to see what is found.',
-    );
+    const { code, message } = e as { code?: string; message: string };
+    throw new FlowmatchError(code ?? 'ERR_ADDON_LOAD', message);
   }
+  loaded.addon.setErrorFactory(makeNativeError);
+  return loaded.addon;
 }
 
-export const native: NativeBinding = loadAddon();
+/**
+ * The addon, loaded on first use: importing flowmatch loads nothing, so `flowmatch --help`,
+ * `--version` and `doctor` run where the addon cannot. Until then `native` is a stand-in
+ * whose first property read loads the addon and replaces the binding itself (a live
+ * export), so later calls go straight to the addon with no indirection.
+ */
+export let native: NativeBinding = new Proxy({} as NativeBinding, {
+  get(_target, name) {
+    native = loadAddon();
+    return native[name as string];
+  },
+});

@@ -2,6 +2,8 @@
  * A progress bar with rate and ETA for long work. It draws only on a TTY; otherwise it is
  * silent (logs and CI stay clean) unless `quiet: false` asks for a line per `logEvery`.
  */
+import { checkBool, checkNumber, fail } from './validate';
+
 export interface ProgressOptions {
   total: number;
   label?: string;
@@ -29,12 +31,21 @@ export class ProgressBar {
   private info = '';
 
   constructor(private readonly opts: ProgressOptions) {
-    this.stream = opts.stream ?? process.stderr;
-    this.enabled = opts.enabled ?? Boolean(this.stream.isTTY);
+    if (opts === null || typeof opts !== 'object') fail('progress options {total, label?, unit?, stream?, enabled?}', 'options', opts);
+    const total = checkNumber(opts.total, 'options.total', { finite: true });
+    if (total < 0) fail('a total ≥ 0', 'options.total', total);
+    if (opts.label !== undefined && typeof opts.label !== 'string') fail('a string', 'options.label', opts.label);
+    if (opts.unit !== undefined && typeof opts.unit !== 'string') fail('a string', 'options.unit', opts.unit);
+    const stream = opts.stream ?? process.stderr;
+    if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') fail('a writable stream', 'options.stream', stream);
+    this.stream = stream;
+    this.enabled = opts.enabled === undefined ? Boolean(this.stream.isTTY) : checkBool(opts.enabled, 'options.enabled');
   }
 
   /** Moves to `value` (absolute) with an optional status text such as "loss 0.123". */
   update(value: number, info?: string): void {
+    checkNumber(value, 'value', { finite: true });
+    if (info !== undefined && typeof info !== 'string') fail('a string', 'info', info);
     this.current = value;
     if (info !== undefined) this.info = info;
     const now = Date.now();

@@ -40,9 +40,17 @@ export function emptyCache(): void {
   native.emptyCache();
 }
 
-/** Intra-op threads libtorch uses (PyTorch's torch.set_num_threads). */
+/**
+ * Intra-op threads libtorch uses (PyTorch's torch.set_num_threads): 1 to
+ * maxNumThreads(), four per logical CPU. More cannot run in parallel, and far more
+ * (1e9) made OpenMP fail to start them and exit the process.
+ */
 export function setNumThreads(n: number): void {
-  native.setNumThreads(checkInt(n, 'n', 1));
+  native.setNumThreads(checkInt(n, 'n', 1, maxNumThreads()));
+}
+/** The most threads setNumThreads() accepts: 4 × the logical CPUs of this machine. */
+export function maxNumThreads(): number {
+  return native.getMaxNumThreads();
 }
 export function getNumThreads(): number {
   return native.getNumThreads();

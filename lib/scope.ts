@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { native } from './native';
 import { checkFunction } from './validate';
+import { ArgumentError } from './errors';
 
 /** What a scope needs from a tensor; Tensor implements it. */
 export interface Trackable {
@@ -63,9 +64,15 @@ function collect(value: unknown, into: Set<Trackable>, depth = 0): void {
   }
   if (Array.isArray(value)) {
     for (const v of value) collect(v, into, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map) {
+  } else if (isRecord(value) || value instanceof Map) {
     for (const v of value instanceof Map ? value.values() : Object.values(value)) collect(v, into, depth + 1);
   }
+}
+
+/** A plain record: an object literal, or one without a prototype (as loadSafetensors returns). */
+function isRecord(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** Runs `fn` synchronously; tensors it creates are released when it returns, except what it returns. */
@@ -85,7 +92,7 @@ export function tidy<T>(fn: () => T): T {
   syncStack.pop();
   if (result instanceof Promise) {
     s.close(new Set(), parent);
-    throw new TypeError('tidy() takes a synchronous function; use scope() for async functions');
+    throw new ArgumentError('tidy() takes a synchronous function; use scope() for async functions');
   }
   const survivors = new Set<Trackable>();
   collect(result, survivors);

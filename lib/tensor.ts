@@ -9,8 +9,8 @@ import { currentScope, type Trackable } from './scope';
 import { type DType, type DataFor, checkDType, dtypeCode, dtypeFromCode, readbackArray } from './dtype';
 import type { Device } from './device';
 import { resolveTarget } from './conversion-target';
-import { DisposedError } from './errors';
-import { checkBool, checkDims, checkInt, checkNumber, checkOneOf, checkShape, fail } from './validate';
+import { DeviceError, DisposedError, DTypeError, ShapeError } from './errors';
+import { checkBool, checkDims, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail, plainArray } from './validate';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -179,38 +179,54 @@ export class Tensor<D extends DType = DType> implements Trackable {
     const h = native.gradOf(this.live('read grad'));
     return h === null ? null : new Tensor(h);
   }
+  /** Like PyTorch's setter, a gradient must have this tensor's shape, dtype and device. */
   set grad(value: Tensor | null) {
-    native.setGrad(this.live('set grad'), value === null ? null : asTensor(value, 'grad')._h);
+    const h = this.live('set grad');
+    if (value !== null) {
+      const g = asTensor(value, 'grad');
+      const [want, have] = [this.shape, g.shape];
+      if (want.length !== have.length || want.some((d, i) => d !== have[i])) {
+        throw new ShapeError('ERR_INVALID_SHAPE', `Expected a gradient of shape [${want.join(', ')}] for grad but received one of shape [${have.join(', ')}]`);
+      }
+      if (g.dtype !== this.dtype) throw new DTypeError('ERR_DTYPE', `Expected a ${this.dtype} gradient for grad but received a ${g.dtype} one`);
+      if (g.device !== this.device) throw new DeviceError('ERR_INVALID_DEVICE', `Expected a gradient on ${this.device} for grad but received one on ${g.device}`);
+    }
+    native.setGrad(h, value === null ? null : value._h);
   }
   /** Accumulates d(this)/d(leaves) into the leaves' .grad. */
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    const o = checkOptions(opts, 'opts');
     native.backward(
       this.live('run backward'),
       gradient === undefined ? null : asTensor(gradient, 'gradient')._h,
-      opts.retainGraph ?? null,
-      opts.createGraph ?? false,
+      o.retainGraph === undefined ? null : checkBool(o.retainGraph, 'opts.retainGraph'),
+      o.createGraph === undefined ? false : checkBool(o.createGraph, 'opts.createGraph'),
     );
   }
 
   // ---- elementwise ------------------------------------------------------------------
 
   add(other: TensorOrScalar, opts?: { alpha?: number; out?: Tensor }): Tensor {
-    if (opts?.alpha !== undefined) return new Tensor(native.addScaled(this.live('add'), asTensor(other, 'other')._h, checkNumber(opts.alpha, 'alpha')));
-    if (opts?.out !== undefined) return outOp('add_out', this, other, opts.out);
+    const o = checkOptions(opts, 'opts');
+    if (o.alpha !== undefined) return new Tensor(native.addScaled(this.live('add'), asTensor(other, 'other')._h, checkNumber(o.alpha, 'alpha')));
+    if (o.out !== undefined) return outOp('add_out', this, other, o.out);
     if (other instanceof Tensor) return new Tensor(native.add(this._h, other._h));
     return new Tensor(native.add_scalar(this.live('add'), scalar(other, 'other')));
   }
   sub(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    if (opts?.out !== undefined) return outOp('sub_out', this, other, opts.out);
+    const out = checkOptions(opts, 'opts').out;
+    if (out !== undefined) return outOp('sub_out', this, other, out);
     return binary('sub', this, other);
   }
   mul(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    if (opts?.out !== undefined) return outOp('mul_out', this, other, opts.out);
+    const out = checkOptions(opts, 'opts').out;
+    if (out !== undefined) return outOp('mul_out', this, other, out);
     if (other instanceof Tensor) return new Tensor(native.mul(this._h, other._h));
     return new Tensor(native.mul_scalar(this.live('mul'), scalar(other, 'other')));
   }
   div(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    if (opts?.out !== undefined) return outOp('div_out', this, other, opts.out);
+    const out = checkOptions(opts, 'opts').out;
+    if (out !== undefined) return outOp('div_out', this, other, out);
     return binary('div', this, other);
   }
   pow(exponent: TensorOrScalar): Tensor {
@@ -368,20 +384,20 @@ export class Tensor<D extends DType = DType> implements Trackable {
   // ---- reductions -------------------------------------------------------------------
 
   sum(dim?: number | number[] | null, opts: ReduceOptions & { dtype?: DType } = {}): Tensor {
-    return new Tensor(native.sum(this.live('sum'), dimsArg(dim), opts.keepdim ?? false, opts.dtype === undefined ? null : dtypeCode(checkDType(opts.dtype))));
+    return new Tensor(native.sum(this.live('sum'), dimsArg(dim), keepdim(opts), sumDType(opts)));
   }
   mean(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.mean(this.live('mean'), dimsArg(dim), opts.keepdim ?? false));
+    return new Tensor(native.mean(this.live('mean'), dimsArg(dim), keepdim(opts)));
   }
   prod(dim?: number | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.prod(this.live('prod'), dim == null ? null : checkInt(dim, 'dim'), opts.keepdim ?? false));
+    return new Tensor(native.prod(this.live('prod'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
   }
   /** Variance with Bessel's correction by default (correction = 1), as PyTorch. */
   var(dim?: number | number[] | null, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-    return new Tensor(native.var(this.live('var'), dimsArg(dim), checkNumber(opts.correction ?? 1, 'correction'), opts.keepdim ?? false));
+    return new Tensor(native.var(this.live('var'), dimsArg(dim), checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction'), keepdim(opts)));
   }
   std(dim?: number | number[] | null, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-    return new Tensor(native.std(this.live('std'), dimsArg(dim), checkNumber(opts.correction ?? 1, 'correction'), opts.keepdim ?? false));
+    return new Tensor(native.std(this.live('std'), dimsArg(dim), checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction'), keepdim(opts)));
   }
   /** max() over everything, or max(dim) → {values, indices}. */
   max(): Tensor;
@@ -395,23 +411,23 @@ export class Tensor<D extends DType = DType> implements Trackable {
     return extremum('min', this, dim, opts);
   }
   amax(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor<D> {
-    return new Tensor(native.amax(this.live('amax'), dimsArg(dim), opts.keepdim ?? false));
+    return new Tensor(native.amax(this.live('amax'), dimsArg(dim), keepdim(opts)));
   }
   amin(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor<D> {
-    return new Tensor(native.amin(this.live('amin'), dimsArg(dim), opts.keepdim ?? false));
+    return new Tensor(native.amin(this.live('amin'), dimsArg(dim), keepdim(opts)));
   }
   argmax(dim?: number | null, opts: ReduceOptions = {}): Tensor<'int64'> {
-    return new Tensor(native.argmax(this.live('argmax'), dim == null ? null : checkInt(dim, 'dim'), opts.keepdim ?? false));
+    return new Tensor(native.argmax(this.live('argmax'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
   }
   argmin(dim?: number | null, opts: ReduceOptions = {}): Tensor<'int64'> {
-    return new Tensor(native.argmin(this.live('argmin'), dim == null ? null : checkInt(dim, 'dim'), opts.keepdim ?? false));
+    return new Tensor(native.argmin(this.live('argmin'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
   }
   logsumexp(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.logsumexp(this.live('logsumexp'), dimsArg(dim), opts.keepdim ?? false));
+    return new Tensor(native.logsumexp(this.live('logsumexp'), dimsArg(dim), keepdim(opts)));
   }
   /** Vector p-norm over `dim` (all elements by default); p may be Infinity. */
   norm(p = 2, dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.norm(this.live('norm'), checkNumber(p, 'p'), dimsArg(dim), opts.keepdim ?? false));
+    return new Tensor(native.norm(this.live('norm'), checkNumber(p, 'p'), dimsArg(dim), keepdim(opts)));
   }
   cumsum(dim: number): Tensor {
     return new Tensor(native.cumsum(this.live('cumsum'), checkInt(dim, 'dim')));
@@ -426,7 +442,8 @@ export class Tensor<D extends DType = DType> implements Trackable {
   // ---- linear algebra ---------------------------------------------------------------
 
   matmul(other: Tensor, opts?: { out?: Tensor }): Tensor {
-    if (opts?.out !== undefined) return outOp('matmul_out', this, other, opts.out);
+    const out = checkOptions(opts, 'opts').out;
+    if (out !== undefined) return outOp('matmul_out', this, other, out);
     return new Tensor(native.matmul(this.live('matmul'), asTensor(other, 'other')._h));
   }
   mm(other: Tensor): Tensor {
@@ -504,7 +521,7 @@ export class Tensor<D extends DType = DType> implements Trackable {
       sections = [];
       for (let rest = shape[d]; rest > 0; rest -= size) sections.push(Math.min(size, rest));
     } else {
-      sections = checkShape(sizeOrSections, 'sections');
+      sections = checkShape(sizeOrSections, 'sections', MAX_SECTIONS);
     }
     return (native.split(h, sections, dim) as number[]).map((x) => new Tensor<D>(x));
   }
@@ -563,6 +580,9 @@ export class Tensor<D extends DType = DType> implements Trackable {
 
 // ---- helpers shared by the methods above and by functional.ts --------------------------
 
+/** split() sections: each becomes a live tensor, and the native table holds at most 2^24 − 1. */
+const MAX_SECTIONS = 16777215;
+
 /** `value` as a Tensor, or an ArgumentError naming `name`. */
 export function asTensor(value: unknown, name: string): Tensor {
   if (!(value instanceof Tensor)) fail('a Tensor', name, value);
@@ -610,18 +630,30 @@ function outOp(op: string, a: Tensor, b: TensorOrScalar, out: Tensor): Tensor {
 
 function extremum(op: 'max' | 'min', t: Tensor, dim: number | undefined, opts: ReduceOptions) {
   if (dim === undefined) return new Tensor(native[op](t._h, null, false));
-  const [values, indices] = native[op](t._h, checkInt(dim, 'dim'), opts.keepdim ?? false);
+  const [values, indices] = native[op](t._h, checkInt(dim, 'dim'), keepdim(opts));
   return { values: new Tensor(values), indices: new Tensor<'int64'>(indices) };
+}
+
+/** The keepdim of a reduction's options (false by default). */
+function keepdim(opts: ReduceOptions | undefined): boolean {
+  const { keepdim } = checkOptions(opts, 'opts');
+  return keepdim === undefined ? false : checkBool(keepdim, 'opts.keepdim');
+}
+
+function sumDType(opts: { dtype?: DType } | undefined): number | null {
+  const { dtype } = checkOptions(opts, 'opts');
+  return dtype === undefined ? null : dtypeCode(checkDType(dtype));
 }
 
 function dimsArg(dim: number | number[] | null | undefined): number[] | null {
   return dim === undefined || dim === null ? null : checkDims(dim);
 }
 
-/** A target shape where one entry may be −1 (inferred). */
-function shapeWithInfer(shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1) || shape.filter((d) => d === -1).length > 1) {
-    fail('a shape (non-negative integers, at most one −1)', 'shape', shape, 'ERR_INVALID_SHAPE');
+/** A target shape where one entry may be −1 (inferred), copied as checked (see plainArray). */
+function shapeWithInfer(value: unknown): number[] {
+  const shape = plainArray(value, 'shape');
+  if (shape === undefined || !shape.every((d) => Number.isInteger(d) && (d as number) >= -1) || shape.filter((d) => d === -1).length > 1) {
+    fail('a shape (non-negative integers, at most one −1)', 'shape', value, 'ERR_INVALID_SHAPE');
   }
-  return shape;
+  return shape as number[];
 }

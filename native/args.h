@@ -7,6 +7,14 @@
 
 namespace flowmatch {
 
+// The most dims a tensor, a shape or a dims list may have. libtorch has no limit of its own,
+// and per-op costs grow with the dim count (100,000 dims made one add take 41 s); 64 is
+// what NumPy 2 allows, and more than any model needs. Every tensor handed to JS is checked.
+constexpr size_t kMaxDims = 64;
+// Other lists (tensors to cat, coefficients, split sections, one flag per parameter) are
+// bounded by what the tensor table can hold at all.
+constexpr size_t kMaxListLength = 16777215;
+
 // Dtype codes shared with lib/dtype.ts (same order there).
 at::ScalarType dtypeFromCode(int64_t code);
 int64_t codeFromDtype(at::ScalarType type);
@@ -20,7 +28,10 @@ class Args {
   size_t size() const { return info_.Length(); }
   bool isNull(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
 
-  const at::Tensor& tensor(size_t i) const {
+  // By value, never a reference into the table: reading a later argument can run JS (an
+  // array getter) that creates tensors (the table's vector reallocates) or disposes this
+  // one, and the op must still hold a live tensor. A copy costs one refcount increment.
+  at::Tensor tensor(size_t i) const {
     return state_.tensors.get(number(i), argName(i));
   }
   c10::optional<at::Tensor> optTensor(size_t i) const {
@@ -42,7 +53,8 @@ class Args {
     if (i >= info_.Length() || !info_[i].IsString()) invalid(i, "a string");
     return info_[i].As<Napi::String>().Utf8Value();
   }
-  std::vector<int64_t> ints(size_t i) const;
+  // An array of at most `maxLength` integers; dims lists and shapes keep the default.
+  std::vector<int64_t> ints(size_t i, size_t maxLength = kMaxDims) const;
   c10::optional<std::vector<int64_t>> optInts(size_t i) const {
     if (isNull(i)) return c10::nullopt;
     return ints(i);
@@ -59,6 +71,7 @@ class Args {
   at::Scalar scalar(size_t i) const;
 
   Napi::Value ret(at::Tensor tensor) const {
+    checkDims(tensor);
     return Napi::Number::New(info_.Env(), state_.tensors.insert(std::move(tensor)));
   }
   Napi::Value retList(const std::vector<at::Tensor>& list) const;
@@ -68,9 +81,15 @@ class Args {
   }
 
   [[noreturn]] void invalid(size_t i, const char* expected) const;
+  // Ops that add dims (unsqueeze, stack, indexing) must not grow a tensor past kMaxDims.
+  static void checkDims(const at::Tensor& tensor);
 
  private:
   const char* argName(size_t i) const;
+  // The elements of array argument i, each read once: the length is read before any
+  // getter runs, so a getter that grows the array cannot make the loop run on.
+  template <typename Read>
+  void forEach(size_t i, size_t maxLength, const char* expected, Read read) const;
   const Napi::CallbackInfo& info_;
   AddonState& state_;
 };

@@ -12,9 +12,19 @@ void registerAutograd(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("isLeaf", return Napi::Boolean::New(info.Env(), a.tensor(0).is_leaf()));
   FM_OP("gradOf", return a.retOptional(a.tensor(0).grad()));
   // setGrad(t, g | null): null clears the gradient (PyTorch's `p.grad = None`).
+  // libtorch's autograd would take a gradient of any shape here and fail (or broadcast)
+  // only at the next accumulation; PyTorch's Python setter checks what this one checks.
   FM_INPLACE("setGrad", {
     at::Tensor t = a.tensor(0);
-    t.mutable_grad() = a.isNull(1) ? at::Tensor() : a.tensor(1);
+    if (a.isNull(1)) {
+      t.mutable_grad() = at::Tensor();
+    } else {
+      at::Tensor g = a.tensor(1);
+      if (!g.sizes().equals(t.sizes())) throw FlowmatchException("ERR_INVALID_SHAPE", "the gradient has shape " + c10::str(g.sizes()) + ", the tensor " + c10::str(t.sizes()));
+      if (g.scalar_type() != t.scalar_type()) throw FlowmatchException("ERR_DTYPE", std::string("the gradient is ") + c10::toString(g.scalar_type()) + ", the tensor " + c10::toString(t.scalar_type()));
+      if (g.device() != t.device()) throw FlowmatchException("ERR_INVALID_DEVICE", "the gradient is on " + g.device().str() + ", the tensor on " + t.device().str());
+      t.mutable_grad() = g;
+    }
   });
   // backward(t, grad | null, retainGraph, createGraph)
   FM_INPLACE("backward", {

@@ -18,13 +18,14 @@ Napi::Value fromBuffer(const Napi::CallbackInfo& info, AddonState& s) {
   auto array = info[0].As<Napi::TypedArray>();
   at::ScalarType source = a.dtype(1);
   std::vector<int64_t> shape = a.ints(2);
-  int64_t numel = 1;
+  size_t elementSize = c10::elementSize(source);
+  // Checked products: a shape like [2^40, 2^40] must not wrap around to the data's size.
+  uint64_t numel = 1, bytes = 0;
   for (int64_t d : shape) {
     if (d < 0) throw FlowmatchException("ERR_INVALID_SHAPE", "shape has a negative size");
-    numel *= d;
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) throw FlowmatchException("ERR_INVALID_SHAPE", "the shape holds more elements than fit in memory");
   }
-  size_t elementSize = c10::elementSize(source);
-  if (static_cast<size_t>(numel) * elementSize != array.ByteLength()) {
+  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(elementSize), &bytes) || bytes != array.ByteLength()) {
     throw FlowmatchException("ERR_INVALID_SHAPE", "the data holds " + std::to_string(array.ByteLength() / elementSize) +
                                                       " elements but the shape asks for " + std::to_string(numel));
   }

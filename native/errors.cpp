@@ -26,8 +26,16 @@ Napi::Value trampoline(const Napi::CallbackInfo& info) {
   try {
     return binding->fn(info, state);
   } catch (...) {
-    Napi::Value error = makeJsError(env, state, binding->name, describeCurrentException());
-    if (!env.IsExceptionPending()) napi_throw(env, error);
+    const ErrorInfo error = describeCurrentException();
+    // Nothing may escape: node-addon-api would rethrow it as a JS exception, and where
+    // that fails too (a worker being terminated) the process aborts.
+    try {
+      Napi::Value value = makeJsError(env, state, binding->name, error);
+      if (!env.IsExceptionPending()) napi_throw(env, value);
+    } catch (const Napi::Error& e) {
+      napi_throw(env, e.Value());  // the factory's own exception; fails only in a dying environment
+    } catch (...) {
+    }
     return env.Undefined();
   }
 }
@@ -38,8 +46,14 @@ ErrorInfo describeCurrentException() {
   try {
     throw;
   } catch (const Napi::Error& e) {
-    // A JS exception raised while reading arguments.
-    return {"ERR_INVALID_ARGUMENT", e.Message()};
+    // A JS exception raised while reading arguments (a getter that threw). Reading its
+    // message can run JS again, which may throw in turn.
+    std::string message;
+    try {
+      message = e.Message();
+    } catch (...) {
+    }
+    return {"ERR_INVALID_ARGUMENT", "reading the arguments threw" + (message.empty() ? std::string() : ": " + message)};
   } catch (const FlowmatchException& e) {
     return {e.code, e.what()};
   } catch (const c10::OutOfMemoryError& e) {

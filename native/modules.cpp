@@ -87,8 +87,28 @@ class ForwardWorker : public Napi::AsyncWorker {
     }
   }
 
+  // Completion runs on the main thread, possibly while the environment is being torn
+  // down (a worker terminated with this forward in flight). Then N-API calls fail and
+  // node-addon-api throws, and its own rethrow as a JS exception fails too: escaping into
+  // libuv, that exception would std::terminate the whole process. Nobody can observe the
+  // promise of a dying environment, so the failure is dropped; a result already in the
+  // table is freed with it.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (...) {
+    }
+  }
+
   void OnOK() override {
-    deferred_.Resolve(Napi::Number::New(Env(), state_.tensors.insert(std::move(result_))));
+    try {
+      deferred_.Resolve(Napi::Number::New(Env(), state_.tensors.insert(std::move(result_))));
+    } catch (...) {
+      // A live environment that cannot take the result (a full tensor table): the caller
+      // gets the error instead of an unhandled exception on the event loop.
+      error_ = describeCurrentException();
+      OnError(Napi::Error());
+    }
   }
 
   void OnError(const Napi::Error&) override { deferred_.Reject(makeJsError(Env(), state_, "modelForwardAsync", error_)); }
@@ -103,6 +123,28 @@ class ForwardWorker : public Napi::AsyncWorker {
   ErrorInfo error_;
 };
 
+// Bounds on model sizes, so a typo (depth 1e6) is an error rather than hours of allocation.
+// The same numbers are documented on MLPConfig in lib/nn/mlp.ts.
+constexpr size_t kMaxMLPDepth = 1024;
+constexpr int64_t kMaxMLPWidth = 65536;
+constexpr int64_t kMaxMLPParameters = int64_t{1} << 30;
+constexpr double kMaxUNetInteger = 1048576;
+
+void checkMLPSize(const MLPConfig& c) {
+  auto tooLarge = [](const std::string& what) { throw FlowmatchException("ERR_MODEL_TOO_LARGE", "createMLP: " + what); };
+  if (c.dim < 1 || c.dim > kMaxMLPWidth) tooLarge("dim must be in [1, 65536], received " + std::to_string(c.dim));
+  if (c.timeEmbedDim < 0 || c.timeEmbedDim > kMaxMLPWidth) tooLarge("timeEmbedDim must be in [0, 65536], received " + std::to_string(c.timeEmbedDim));
+  int64_t in = c.dim + std::max<int64_t>(c.timeEmbedDim, 1), total = 0;
+  std::vector<int64_t> widths = c.hidden;
+  widths.push_back(c.dim);
+  for (int64_t w : widths) {
+    if (w < 1 || w > kMaxMLPWidth) tooLarge("hidden widths must be in [1, 65536], received " + std::to_string(w));
+    total += (in + 1) * w;  // at most 2^33 per layer, 1025 layers: no overflow
+    in = w;
+  }
+  if (total > kMaxMLPParameters) tooLarge(std::to_string(total) + " parameters, more than the 2^30 allowed");
+}
+
 Napi::Value insertModel(const Args& a, std::shared_ptr<VelocityModel> model) {
   AddonState& s = a.state();
   uint32_t id = s.nextModelId++;
@@ -110,14 +152,16 @@ Napi::Value insertModel(const Args& a, std::shared_ptr<VelocityModel> model) {
   return Napi::Number::New(a.env(), id);
 }
 
-// createMLP(dim, hidden[], activation, timeEmbedDim)
+// createMLP(dim, hidden[], activation, timeEmbedDim); lib/nn/mlp.ts validates the same
+// bounds with messages naming the config key.
 Napi::Value createMLP(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
   MLPConfig config;
   config.dim = a.integer(0);
-  config.hidden = a.ints(1);
+  config.hidden = a.ints(1, kMaxMLPDepth);
   config.activation = activationFromName(a.string(2));
   config.timeEmbedDim = a.integer(3);
+  checkMLPSize(config);
   return insertModel(a, std::make_shared<MLP>(config));
 }
 
@@ -127,19 +171,34 @@ Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
   if (!info[0].IsObject()) a.invalid(0, "a U-Net config object");
   Napi::Object o = info[0].As<Napi::Object>();
+  // Each key is read once, into C++ values, before anything is built: the object may
+  // have getters.
+  auto invalid = [](const char* what, const char* key) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", std::string("U-Net config: expected ") + what + " for " + key);
+  };
   auto number = [&](const char* key) {
     Napi::Value v = o.Get(key);
-    if (!v.IsNumber()) throw FlowmatchException("ERR_INVALID_ARGUMENT", std::string("U-Net config: expected a number for ") + key);
+    if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) invalid("a finite number", key);
     return v.As<Napi::Number>().DoubleValue();
   };
-  auto integer = [&](const char* key) { return static_cast<int64_t>(number(key)); };
+  auto asInteger = [&](double d, const char* key) {
+    if (d != std::floor(d) || std::fabs(d) > kMaxUNetInteger) invalid("an integer of at most 2^20", key);
+    return static_cast<int64_t>(d);
+  };
+  auto integer = [&](const char* key) { return asInteger(number(key), key); };
   auto flag = [&](const char* key) { return o.Get(key).ToBoolean().Value(); };
   auto ints = [&](const char* key) {
     Napi::Value v = o.Get(key);
-    if (!v.IsArray()) throw FlowmatchException("ERR_INVALID_ARGUMENT", std::string("U-Net config: expected an array for ") + key);
+    if (!v.IsArray()) invalid("an array", key);
     Napi::Array array = v.As<Napi::Array>();
+    const uint32_t n = array.Length();
+    if (n > kMaxDims) invalid("an array of at most 64 integers", key);
     std::vector<int64_t> out;
-    for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(static_cast<int64_t>(array.Get(i).As<Napi::Number>().DoubleValue()));
+    for (uint32_t i = 0; i < n; ++i) {
+      Napi::Value e = array.Get(i);
+      if (!e.IsNumber()) invalid("an array of integers", key);
+      out.push_back(asInteger(e.As<Napi::Number>().DoubleValue(), key));
+    }
     return out;
   };
   UNetConfig c;
@@ -159,6 +218,7 @@ Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
   c.resblockUpdown = flag("resblock_updown");
   c.useNewAttentionOrder = flag("use_new_attention_order");
   c.condChannels = integer("cond_channels");
+  c.nullClass = o.Get("null_class").IsUndefined() || flag("null_class");  // configs saved before the key existed had one
   return insertModel(a, makeUNet(c));
 }
 
@@ -199,14 +259,23 @@ Napi::Value modelParameters(const Napi::CallbackInfo& info, AddonState& s) {
 // modelAssign(id, names[], tensors[]): copies values into the named parameters.
 Napi::Value modelAssign(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
-  auto named = modelOf(a, 0).named_parameters(true);
+  // Every JS value is read before the model is looked up: a getter may dispose it.
   if (!info[1].IsArray()) a.invalid(1, "an array of names");
-  Napi::Array names = info[1].As<Napi::Array>();
+  Napi::Array nameArray = info[1].As<Napi::Array>();
+  const uint32_t count = nameArray.Length();
+  if (count > kMaxListLength) a.invalid(1, "an array of names");
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value name = nameArray.Get(i);
+    if (!name.IsString()) a.invalid(1, "an array of names");
+    names.push_back(name.As<Napi::String>().Utf8Value());
+  }
   std::vector<at::Tensor> values = a.tensors(2);
-  if (values.size() != names.Length()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "modelAssign: one tensor per name");
+  if (values.size() != names.size()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "modelAssign: one tensor per name");
+  auto named = modelOf(a, 0).named_parameters(true);
   at::NoGradGuard noGrad;
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     at::Tensor* param = named.find(name);
     if (param == nullptr) throw FlowmatchException("ERR_INVALID_ARGUMENT", "the model has no parameter '" + name + "'");
     if (!param->sizes().equals(values[i].sizes())) {

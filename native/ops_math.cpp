@@ -41,11 +41,11 @@ void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("allclose", return Napi::Boolean::New(info.Env(), at::allclose(a.tensor(0), a.tensor(1), a.number(2), a.number(3))));
 
   // `out` variants write into an existing tensor (resized if needed) for hot loops.
-  FM_INPLACE("add_out", at::add_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
-  FM_INPLACE("sub_out", at::sub_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
-  FM_INPLACE("mul_out", at::mul_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
-  FM_INPLACE("div_out", at::div_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
-  FM_INPLACE("matmul_out", at::matmul_out(const_cast<at::Tensor&>(a.tensor(0)), a.tensor(1), a.tensor(2)));
+  FM_INPLACE("add_out", at::Tensor out = a.tensor(0); at::add_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("sub_out", at::Tensor out = a.tensor(0); at::sub_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("mul_out", at::Tensor out = a.tensor(0); at::mul_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("div_out", at::Tensor out = a.tensor(0); at::div_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("matmul_out", at::Tensor out = a.tensor(0); at::matmul_out(out, a.tensor(1), a.tensor(2)));
 
   // In-place updates (the tensor handle keeps pointing at the same storage).
   FM_INPLACE("add_", a.tensor(0).add_(a.tensor(1), a.isNull(2) ? at::Scalar(1) : a.scalar(2)));
@@ -135,7 +135,12 @@ void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("trace", return a.ret(at::trace(a.tensor(0))));
   FM_OP("diag", return a.ret(at::diag(a.tensor(0), a.isNull(1) ? 0 : a.integer(1))));
   FM_OP("eigh", {
-    auto [values, vectors] = at::linalg_eigh(a.tensor(0));
+    const at::Tensor& t = a.tensor(0);
+    // LAPACK's syevd does not report NaN or Inf input: it returns finite-looking numbers.
+    if (t.numel() > 0 && !at::isfinite(t).all().item<bool>()) {
+      throw FlowmatchException("ERR_NOT_FINITE", "eigh needs a matrix of finite values; this one has NaN or infinite entries");
+    }
+    auto [values, vectors] = at::linalg_eigh(t);
     return a.retList({values, vectors});
   });
   FM_OP("cholesky", return a.ret(at::linalg_cholesky(a.tensor(0))));

@@ -4,7 +4,10 @@
 namespace flowmatch {
 
 namespace {
-Napi::Array intArray(Napi::Env env, at::IntArrayRef values) {
+// Copied first: Set can run a setter on Array.prototype, which could resize the tensor
+// that `sizes` points into.
+Napi::Array intArray(Napi::Env env, at::IntArrayRef sizes) {
+  const c10::SmallVector<int64_t, 8> values(sizes.begin(), sizes.end());
   Napi::Array out = Napi::Array::New(env, values.size());
   for (uint32_t k = 0; k < values.size(); ++k) out.Set(k, Napi::Number::New(env, static_cast<double>(values[k])));
   return out;
@@ -56,7 +59,7 @@ void registerShape(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("cat", return a.ret(at::cat(a.tensors(0), a.integer(1))));
   FM_OP("stack", return a.ret(at::stack(a.tensors(0), a.integer(1))));
   // split(t, sizes[], dim): explicit section sizes; the TS layer turns a chunk size into sizes.
-  FM_OP("split", return a.retList(a.tensor(0).split_with_sizes(a.ints(1), a.integer(2))));
+  FM_OP("split", return a.retList(a.tensor(0).split_with_sizes(a.ints(1, kMaxListLength), a.integer(2))));
   FM_OP("chunk", return a.retList(a.tensor(0).chunk(a.integer(1), a.integer(2))));
   FM_OP("unbind", return a.retList(a.tensor(0).unbind(a.integer(1))));
 

@@ -69,7 +69,7 @@ Napi::Value sgdStep(const Napi::CallbackInfo& info, AddonState& s) {
   at::NoGradGuard noGrad;
   std::vector<at::Tensor> params = a.tensors(0);
   std::vector<at::Tensor> buffers = a.tensors(1);
-  std::vector<int64_t> seeded = a.ints(2);
+  std::vector<int64_t> seeded = a.ints(2, kMaxListLength);
   double lr = a.number(3), momentum = a.number(4), dampening = a.number(5), wd = a.number(6);
   if ((momentum != 0 && buffers.size() != params.size()) || seeded.size() != params.size()) {
     throw FlowmatchException("ERR_INVALID_ARGUMENT", "sgdStep: one momentum buffer and flag per parameter");

@@ -3,6 +3,7 @@
 #include "cpu_cache_allocator.h"
 #include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <thread>
 
 namespace flowmatch {
 
@@ -15,14 +16,20 @@ Napi::Value setErrorFactory(const Napi::CallbackInfo& info, AddonState& s) {
 }
 
 Napi::Value release(const Napi::CallbackInfo& info, AddonState& s) {
-  return Napi::Boolean::New(info.Env(), s.tensors.release(info[0].As<Napi::Number>().DoubleValue()));
+  Args a(info, s);
+  return Napi::Boolean::New(info.Env(), s.tensors.release(a.number(0)));
 }
 
 Napi::Value releaseMany(const Napi::CallbackInfo& info, AddonState& s) {
-  Napi::Array handles = info[0].As<Napi::Array>();
-  uint32_t n = handles.Length();
-  for (uint32_t k = 0; k < n; ++k) s.tensors.release(handles.Get(k).As<Napi::Number>().DoubleValue());
+  Args a(info, s);
+  for (double h : a.doubles(0)) s.tensors.release(h);
   return info.Env().Undefined();
+}
+
+// More intra-op threads than this cannot run in parallel anyway, and far above it libgomp
+// fails to create them and exits the process (setNumThreads(1e9) did).
+int64_t maxNumThreads() {
+  return 4 * static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 Napi::Value memory(const Napi::CallbackInfo& info, AddonState& s) {
@@ -33,7 +40,7 @@ Napi::Value memory(const Napi::CallbackInfo& info, AddonState& s) {
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("tensors", Napi::Number::New(env, static_cast<double>(s.tensors.liveCount(d))));
     entry.Set("bytes", Napi::Number::New(env, static_cast<double>(s.tensors.liveBytes(d))));
-    out.Set(d == 0 ? std::string("cpu") : "cuda:" + std::to_string(d - 1), entry);
+    out.Set(d == 0 ? std::string("cpu") : d == TensorTable::kMetaSlot ? std::string("meta") : "cuda:" + std::to_string(d - 1), entry);
   }
   return out;
 }
@@ -59,8 +66,16 @@ Napi::Value emptyCache(const Napi::CallbackInfo& info, AddonState&) {
 
 Napi::Value setNumThreads(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
-  at::set_num_threads(static_cast<int>(a.integer(0)));
+  const int64_t n = a.integer(0);
+  if (n < 1 || n > maxNumThreads()) {
+    throw FlowmatchException("ERR_TOO_MANY_THREADS", "setNumThreads: expected 1 to " + std::to_string(maxNumThreads()) + " threads (4 per logical CPU), received " + std::to_string(n));
+  }
+  at::set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
+}
+
+Napi::Value getMaxNumThreads(const Napi::CallbackInfo& info, AddonState&) {
+  return Napi::Number::New(info.Env(), static_cast<double>(maxNumThreads()));
 }
 
 Napi::Value getNumThreads(const Napi::CallbackInfo& info, AddonState&) {
@@ -118,6 +133,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "emptyCache", emptyCache);
   define(env, exports, s, "setNumThreads", setNumThreads);
   define(env, exports, s, "getNumThreads", getNumThreads);
+  define(env, exports, s, "getMaxNumThreads", getMaxNumThreads);
   define(env, exports, s, "manualSeed", manualSeed);
   define(env, exports, s, "rngState", rngState);
   define(env, exports, s, "setRngState", setRngState);

@@ -10,8 +10,9 @@ constexpr uint32_t kMaxGeneration = (uint32_t{1} << 28) - 1;  // keeps handles b
 
 int TensorTable::deviceSlot(const at::Device& d) {
   if (d.is_cpu()) return 0;
+  if (d.is_meta()) return kMetaSlot;
   int index = d.has_index() ? d.index() : 0;
-  return std::min(1 + index, kMaxDevices - 1);
+  return std::min(1 + index, kMetaSlot - 1);
 }
 
 void TensorTable::account(Slot& slot, int sign) {
@@ -32,7 +33,8 @@ double TensorTable::insert(at::Tensor tensor) {
   Slot& slot = slots_[index];
   slot.live = true;
   slot.device = static_cast<int8_t>(tensor.defined() ? deviceSlot(tensor.device()) : 0);
-  slot.bytes = tensor.defined() ? static_cast<int64_t>(tensor.numel()) * static_cast<int64_t>(tensor.element_size()) : 0;
+  // A meta tensor has a shape but no storage: it holds no bytes.
+  slot.bytes = tensor.defined() && !tensor.is_meta() ? static_cast<int64_t>(tensor.numel()) * static_cast<int64_t>(tensor.element_size()) : 0;
   slot.tensor = std::move(tensor);
   account(slot, +1);
   return static_cast<double>((static_cast<uint64_t>(slot.generation) << kIndexBits) | index);

@@ -18,7 +18,8 @@ struct FlowmatchException : std::runtime_error {
 
 class TensorTable {
  public:
-  static constexpr int kMaxDevices = 17;  // cpu + cuda:0..15
+  static constexpr int kMaxDevices = 18;  // cpu + cuda:0..15 + meta
+  static constexpr int kMetaSlot = kMaxDevices - 1;
 
   double insert(at::Tensor tensor);
   // The tensor behind `handle`; throws ERR_DISPOSED / ERR_INVALID_HANDLE naming `what`.

@@ -198,7 +198,7 @@ class UNet : public VelocityModel {
     timeIn_ = nn::Linear(mc, embDim);
     timeOut_ = nn::Linear(embDim, embDim);
     register_module("time_embed", nn::Sequential(timeIn_, nn::SiLU(), timeOut_));
-    if (c.numClasses > 0) labelEmb_ = register_module("label_emb", nn::Embedding(c.numClasses + 1, embDim));
+    if (c.numClasses > 0) labelEmb_ = register_module("label_emb", nn::Embedding(c.numClasses + (c.nullClass ? 1 : 0), embDim));
 
     auto resBlock = [&](int64_t in, int64_t out, Resample resample) {
       return std::make_shared<ResBlock>(in, embDim, c.dropout, out, c.useScaleShiftNorm, resample);
@@ -285,14 +285,15 @@ class UNet : public VelocityModel {
 
     at::Tensor emb = timeOut_->forward(at::silu(timeIn_->forward(timestepEmbedding(time, c.modelChannels).to(timeIn_->weight.scalar_type()))));
     if (labelEmb_) {
-      // Without labels every sample gets the null class: the unconditional branch of
-      // classifier-free guidance.
-      at::Tensor labels = cond.labels.has_value() ? cond.labels->reshape({-1}) : at::full({n}, c.numClasses, at::TensorOptions().dtype(at::kLong).device(x.device()));
-      if (labels.size(0) != n) throw FlowmatchException("ERR_INVALID_SHAPE", "labels has " + std::to_string(labels.size(0)) + " entries for a batch of " + std::to_string(n));
-      emb = emb + labelEmb_->forward(labels.to(at::kLong)).to(emb.scalar_type());
+      emb = emb + labelEmb_->forward(checkedLabels(cond, n)).to(emb.scalar_type());
+    } else if (cond.labels.has_value()) {
+      throw FlowmatchException("ERR_UNEXPECTED_LABELS", "this U-Net is unconditional (num_classes 0) and takes no labels: build it with num_classes to condition on classes");
     }
 
     at::Tensor h = x;
+    if (c.condChannels == 0 && cond.lowRes.has_value()) {
+      throw FlowmatchException("ERR_UNEXPECTED_LOW_RES", "this U-Net has no conditioning image (cond_channels 0) and takes no lowRes: build it with cond_channels for super-resolution");
+    }
     if (c.condChannels > 0) {
       if (!cond.lowRes.has_value()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "this U-Net is conditioned on a low-resolution image: pass cond.lowRes");
       at::Tensor low = *cond.lowRes;
@@ -322,6 +323,34 @@ class UNet : public VelocityModel {
 
  private:
   UNetConfig config_;
+  // The labels as int64 [n], each a row of label_emb. A missing or out-of-range label is
+  // an error, never a silent fallback: the embedding would read past its rows (a device
+  // assert on CUDA), and a model that quietly ran unconditionally would mislead.
+  at::Tensor checkedLabels(const Conditioning& cond, int64_t n) const {
+    const UNetConfig& c = config_;
+    const std::string nullHint = c.nullClass ? "; labels equal to " + std::to_string(c.numClasses) + " select the null class (the unconditional branch)"
+                                             : "; it has no null class (null_class false, guided-diffusion's layout), so it has no unconditional branch";
+    if (!cond.labels.has_value()) {
+      throw FlowmatchException("ERR_MISSING_LABELS", "this U-Net is class-conditional (" + std::to_string(c.numClasses) + " classes): pass cond.labels, int64 [" +
+                                                         std::to_string(n) + "]" + nullHint);
+    }
+    at::Tensor labels = cond.labels->reshape({-1}).to(at::kLong);
+    if (labels.size(0) != n) throw FlowmatchException("ERR_INVALID_SHAPE", "labels has " + std::to_string(labels.size(0)) + " entries for a batch of " + std::to_string(n));
+    if (n == 0) return labels;
+    auto [low, high] = at::aminmax(labels);
+    const int64_t rows = c.numClasses + (c.nullClass ? 1 : 0);
+    const int64_t lo = low.item<int64_t>(), hi = high.item<int64_t>();
+    if (lo < 0 || hi >= rows) {
+      const int64_t bad = lo < 0 ? lo : hi;
+      if (bad == c.numClasses && !c.nullClass) {
+        throw FlowmatchException("ERR_NO_NULL_CLASS", "label " + std::to_string(bad) + " asks for the null class, which this U-Net does not have (null_class false, guided-diffusion's class-conditional layout): "
+                                                      "classifier-free guidance cannot run with it; give a nullLabel in 0.." + std::to_string(c.numClasses - 1) + " if one class stands for 'no label'");
+      }
+      throw FlowmatchException("ERR_INDEX", "label " + std::to_string(bad) + " is out of range: this U-Net has labels 0.." + std::to_string(rows - 1) + nullHint);
+    }
+    return labels;
+  }
+
   nn::Linear timeIn_{nullptr}, timeOut_{nullptr};
   nn::Embedding labelEmb_{nullptr};
   std::vector<std::shared_ptr<EmbedSequential>> inputBlocks_, outputBlocks_;

@@ -15,7 +15,10 @@ struct UNetConfig {
   double dropout = 0;
   std::vector<int64_t> channelMult{1, 2, 4, 8};
   bool convResample = true;
-  int64_t numClasses = 0;  // > 0: label_emb has numClasses + 1 rows, the last one the null class
+  int64_t numClasses = 0;  // > 0: class-conditional, label_emb has a row per class
+  // label_emb has one more row, numClasses, for "no label" (classifier-free guidance).
+  // guided-diffusion's class-conditional checkpoints have none.
+  bool nullClass = true;
   int64_t numHeads = 1;
   int64_t numHeadChannels = -1;
   int64_t numHeadsUpsample = -1;

@@ -3,9 +3,11 @@
 // The one libtorch resolver. The CMake build, binding.gyp, the runtime loader and
 // `flowmatch doctor` all ask this file, so there is a single answer to "which libtorch".
 //
-// Order: LIBTORCH (an unpacked libtorch distribution) → the Python `torch` package
-// (including the project-local folder that `npm run setup` installs into) → a system
-// CMake package. Nothing is ever downloaded here.
+// Building (resolve): LIBTORCH (an unpacked libtorch distribution) → the Python `torch`
+// package (including the project-local folder that `npm run setup` installs into) → a
+// system CMake package. Running a prebuilt addon (resolveRuntime): LIBTORCH → the libtorch
+// platform package (@flowmatch/libtorch-<platform>, shared libraries only) → the Python
+// `torch` package. Nothing is ever downloaded here.
 //
 // CLI: node scripts/libtorch.js [--json | --root | --include | --lib | --cmake-prefix | --defines]
 
@@ -28,17 +30,25 @@ function pythonPathWithLocal() {
   return parts.join(path.delimiter);
 }
 
-/** Checks one libtorch root and describes it, or returns {problem} saying what is wrong. */
+/**
+ * Checks one libtorch root and describes it, or returns {problem} saying what is wrong.
+ * `extra.runtimeOnly`: only the shared libraries are needed (running, not building).
+ */
 function describeRoot(root, source, extra = {}) {
   const include = path.join(root, 'include');
   const lib = path.join(root, 'lib');
   const cmakePrefix = path.join(root, 'share', 'cmake');
   const need = [
-    [path.join(include, 'torch', 'csrc', 'api', 'include', 'torch', 'torch.h'), 'the C++ API headers'],
-    [path.join(include, 'ATen', 'ATen.h'), 'the ATen headers'],
     [path.join(lib, 'libtorch.so'), 'libtorch.so'],
+    [path.join(lib, 'libtorch_cpu.so'), 'libtorch_cpu.so'],
     [path.join(lib, 'libc10.so'), 'libc10.so'],
   ];
+  if (!extra.runtimeOnly) {
+    need.unshift(
+      [path.join(include, 'torch', 'csrc', 'api', 'include', 'torch', 'torch.h'), 'the C++ API headers'],
+      [path.join(include, 'ATen', 'ATen.h'), 'the ATen headers'],
+    );
+  }
   for (const [file, what] of need) {
     if (!fs.existsSync(file)) {
       return { source, root, problem: `${source} at ${root} lacks ${what} (${file})` };
@@ -96,14 +106,29 @@ function libraryUsesCxx11Abi(file) {
   }
 }
 
-function fromEnv() {
+function fromEnv(extra = {}) {
   const root = process.env.LIBTORCH;
   if (!root) return null;
   if (!fs.existsSync(root)) return { source: 'LIBTORCH', root, problem: `LIBTORCH points to ${root}, which does not exist` };
-  return describeRoot(path.resolve(root), 'LIBTORCH');
+  return describeRoot(path.resolve(root), 'LIBTORCH', extra);
 }
 
-function fromPython() {
+/** The libtorch platform package (shared libraries from the torch wheel), when installed. */
+function fromPackage() {
+  const { libtorchPackage } = require('./platform.js');
+  const name = libtorchPackage();
+  let manifest;
+  try {
+    manifest = require.resolve(`${name}/package.json`, { paths: [PROJECT_ROOT] });
+  } catch {
+    return { source: 'package', root: name, problem: `the package ${name} is not installed` };
+  }
+  const root = path.dirname(manifest);
+  const info = JSON.parse(fs.readFileSync(manifest, 'utf8')).libtorch || {};
+  return describeRoot(root, 'package', { runtimeOnly: true, version: info.version, cxx11abi: info.cxx11abi, cudaVersion: info.cudaVersion });
+}
+
+function fromPython(extra = {}) {
   const script =
     'import json, os, torch\n' +
     'print(json.dumps({"root": os.path.dirname(torch.__file__), "version": torch.__version__,' +
@@ -121,7 +146,7 @@ function fromPython() {
     return { source: 'python', problem: why };
   }
   const info = JSON.parse(out.trim().split('\n').pop());
-  return describeRoot(info.root, 'python', { version: info.version, cxx11abi: info.abi, cudaVersion: info.cuda });
+  return describeRoot(info.root, 'python', { ...extra, version: info.version, cxx11abi: info.abi, cudaVersion: info.cuda });
 }
 
 function fromSystemCmake() {
@@ -144,8 +169,21 @@ function fromSystemCmake() {
  * every candidate that was looked at and why it was rejected.
  */
 function resolve() {
+  return firstUsable([fromEnv, fromPython, fromSystemCmake], 'run `npm run setup` (it installs torch with pip into ./.torch), or set LIBTORCH to an unpacked libtorch distribution');
+}
+
+/** The libtorch a prebuilt addon runs against: shared libraries suffice. */
+function resolveRuntime() {
+  const runtime = { runtimeOnly: true };
+  return firstUsable(
+    [() => fromEnv(runtime), fromPackage, () => fromPython(runtime)],
+    `install the libtorch package (npm install ${require('./platform.js').libtorchPackage()}), set LIBTORCH to an unpacked libtorch ${require('./platform.js').PINNED_LIBTORCH}.x, or pip install torch==${require('./platform.js').PINNED_LIBTORCH}.*`,
+  );
+}
+
+function firstUsable(attempts, fix) {
   const tried = [];
-  for (const attempt of [fromEnv, fromPython, fromSystemCmake]) {
+  for (const attempt of attempts) {
     const found = attempt();
     if (!found) continue;
     if (!found.problem) {
@@ -156,11 +194,7 @@ function resolve() {
     // An explicit LIBTORCH that is wrong is an error, not something to silently skip.
     if (found.source === 'LIBTORCH') break;
   }
-  return {
-    problem: 'no usable libtorch was found',
-    tried,
-    fix: 'run `npm run setup` (it installs torch with pip into ./.torch), or set LIBTORCH to an unpacked libtorch distribution',
-  };
+  return { problem: 'no usable libtorch was found', tried, fix };
 }
 
 /** Defines the compiler must use so that our objects link with this libtorch. */
@@ -168,7 +202,7 @@ function compileDefines(found) {
   return found.cxx11abi === false ? ['_GLIBCXX_USE_CXX11_ABI=0'] : ['_GLIBCXX_USE_CXX11_ABI=1'];
 }
 
-module.exports = { resolve, compileDefines, LOCAL_TORCH_DIR, pythonPathWithLocal, PROJECT_ROOT };
+module.exports = { resolve, resolveRuntime, describeRoot, compileDefines, LOCAL_TORCH_DIR, pythonPathWithLocal, PROJECT_ROOT };
 
 if (require.main === module) {
   const found = resolve();

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // One-command set-up: npm packages, libtorch (from the resolver, or installed with pip
-// into ./.torch when none is found), the native addon and the TypeScript build.
-// Every step says what it does; nothing is downloaded except by npm and pip.
+// into ./.torch when none is found), the native addon, the TypeScript build, and the
+// Fashion-MNIST files the image tests read (Debian's package, where apt-get may run).
+// Every step says what it does; nothing is downloaded except by npm, pip and apt-get.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -42,5 +43,6 @@ if (spawnSync('ccache', ['--version'], { stdio: 'ignore' }).status !== 0) {
 }
 step('Building the native addon (cmake-js)', process.execPath, [path.join(__dirname, 'build-native.js')]);
 step('Building the TypeScript API (tsup)', npm, ['run', 'build:ts', '--silent']);
+require('./fashion-mnist.js').ensureFashionMnist();
 console.log('\nflowmatch is set up. Try `npx flowmatch doctor`, `npm run demo`, `npm test`.');
 if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) process.exit(1);

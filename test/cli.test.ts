@@ -9,7 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { FASHION_MNIST_DIR, encodePng, loadCheckpoint, readMetrics, readSafetensorsHeader, dispose } from '../lib/index';
+import { fashionMnistTest, haveFashionMnist } from './helpers/fashion-mnist';
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
@@ -17,7 +19,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmatch-cli-'));
 const MOONS = path.join(tmp, 'moons');
 const UNET = path.join(tmp, 'unet');
 const IDX = path.join(tmp, 'idx');
-const haveImages = fs.existsSync(FASHION_MNIST_DIR);
+const haveImages = haveFashionMnist;
 
 interface Result {
   code: number | null;
@@ -26,8 +28,11 @@ interface Result {
   stderr: string;
 }
 
-function start(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+// By file URL, so a child can run in another working folder (where runs/<dataset> goes).
+const TSX = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+function start(args: string[], cwd = ROOT) {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
 }
 
 function finished(child: ReturnType<typeof start>): Promise<Result> {
@@ -39,6 +44,7 @@ function finished(child: ReturnType<typeof start>): Promise<Result> {
 }
 
 const cli = (...args: string[]): Promise<Result> => finished(start(args));
+const cliIn = (cwd: string, ...args: string[]): Promise<Result> => finished(start(args, cwd));
 
 /** Leftovers of interrupted atomic writes (the library's and writePng's temp files). */
 const tempFiles = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('.tmp-'));
@@ -196,7 +202,7 @@ test('Ctrl-C stops training after a step with a valid checkpoint; --config keys 
   t.deepEqual(tempFiles(out), []);
 });
 
-const imageTest = haveImages ? test : test.skip;
+const imageTest = fashionMnistTest('cli.test');
 
 imageTest('U-Net: class-conditional super-resolution run trains, samples with guidance and low-res inputs', async (t) => {
   const r = unetTrain as Result;
@@ -243,4 +249,68 @@ imageTest('U-Net: bits/dim, eval with FID (built-in classifier, TorchScript --fe
   t.is(noLowRes.code, 2);
   t.regex(noLowRes.stderr, /super-resolution run: give --low-res/);
   t.false(fs.existsSync(path.join(tmp, 'never.png')));
+});
+
+test('train --resume without --out continues runs/<dataset> with its own config.json; conflicting flags are refused', async (t) => {
+  const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+  const first = await cliIn(cwd, 'train', '--dataset', 'moons', '--path', 'vp', '--lr', '0.01', '--hidden', '8', '--steps', '4', '--batch-size', '16', '--preview-samples', '0', '--json');
+  t.is(first.code, 0, first.stderr);
+  const run = path.join(cwd, 'runs', 'moons');
+  const [conflict, missing] = await Promise.all([
+    cliIn(cwd, 'train', '--resume', '--dataset', 'moons', '--path', 'ot', '--lr', '0.001', '--steps', '8'),
+    cliIn(cwd, 'train', '--resume', '--dataset', 'circles'),
+  ]);
+  t.is(conflict.code, 2);
+  t.regex(conflict.stderr, /--path "ot" \(the run has "vp"\), --lr 0\.001 \(the run has 0\.01\)/);
+  t.regex(conflict.stderr, /only --steps and --checkpoint-every may change/);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /runs\/circles has no checkpoint\.safetensors to continue from \(without --out, --resume continues runs\/<--dataset>/);
+  const resumed = await cliIn(cwd, 'train', '--resume', '--dataset', 'moons', '--steps', '8', '--preview-samples', '0', '--json');
+  t.is(resumed.code, 0, resumed.stderr);
+  t.is(JSON.parse(resumed.stdout).step, 8);
+  t.like(JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')), { dataset: 'moons', path: 'vp', lr: 0.01, hidden: [8], steps: 8, batchSize: 16 });
+  t.deepEqual(readMetrics(path.join(run, 'metrics.jsonl')).map((r) => r.step), [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('--seed makes a run reproducible: the same seed gives bit-identical checkpoints, another seed does not', async (t) => {
+  const args = (seed: string, out: string) => ['train', '--dataset', 'circles', '--hidden', '8,8', '--steps', '5', '--batch-size', '16', '--seed', seed, '--preview-samples', '0', '--out', path.join(tmp, out), '--json'];
+  const runs = await Promise.all([cli(...args('5', 'seed-a')), cli(...args('5', 'seed-b')), cli(...args('6', 'seed-c'))]);
+  for (const r of runs) t.is(r.code, 0, r.stderr);
+  const bytes = (out: string, file: string) => fs.readFileSync(path.join(tmp, out, file));
+  for (const file of ['checkpoint.safetensors', 'model.safetensors']) {
+    t.true(bytes('seed-a', file).equals(bytes('seed-b', file)), `${file} differs between two runs with seed 5`);
+    t.false(bytes('seed-a', file).equals(bytes('seed-c', file)), `${file} is the same for seeds 5 and 6`);
+  }
+});
+
+test('strict option values: empty or hex numbers and lists, mnist without its folder, --n beyond the cap, --out under /proc', async (t) => {
+  const out = path.join(tmp, 'never-strict');
+  const run = ['--dataset', 'moons', '--out', out];
+  const [emptyHidden, gapHidden, hexSteps, spaceSteps, mnist, hugeN, capN, proc] = await Promise.all([
+    cli('train', ...run, '--hidden', ''),
+    cli('train', ...run, '--hidden', '8,,8'),
+    cli('train', ...run, '--steps', '0x10'),
+    cli('train', ...run, '--steps', ' '),
+    cli('train', '--dataset', 'mnist', '--out', out),
+    cli('sample', '--run', MOONS, '--safetensors', path.join(out, 'x.safetensors'), '--n', '1e12'),
+    cli('sample', '--run', MOONS, '--safetensors', path.join(tmp, 'capped.safetensors'), '--n', '1000001'),
+    cli('train', '--dataset', 'moons', '--hidden', '8', '--steps', '2', '--out', '/proc/x'),
+  ]);
+  t.is(emptyHidden.code, 2);
+  t.regex(emptyHidden.stderr, /Expected a comma-separated list of one or more integers ≥ 1 for --hidden but received ""/);
+  t.is(gapHidden.code, 2);
+  t.regex(gapHidden.stderr, /for --hidden but received "8,,8"/);
+  t.is(hexSteps.code, 2);
+  t.regex(hexSteps.stderr, /Expected an integer ≥ 1 for --steps but received "0x10"/);
+  t.is(spaceSteps.code, 2);
+  t.regex(spaceSteps.stderr, /for --steps but received " "/);
+  t.is(mnist.code, 2);
+  t.regex(mnist.stderr, /--dataset mnist needs --data-root <folder> with the MNIST IDX files .*holds Fashion-MNIST/);
+  t.is(hugeN.code, 2);
+  t.regex(hugeN.stderr, /Expected an integer ≥ 1 ≤ 1000000 for --n but received "1e12"/);
+  t.is(capN.code, 2);
+  t.regex(capN.stderr, /≤ 1000000 for --n but received "1000001"/);
+  t.is(proc.code, 1);
+  t.regex(proc.stderr, /Cannot create the folder \/proc\/x/);
+  t.false(fs.existsSync(out));
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { seededPermutation } from '../lib/data/shuffle';
 import { DatasetError } from '../lib/data/dataset-error';
 import { loadImageFolder } from '../lib/data/image-folder';
 import { encodePng } from '../lib/io/png';
+import { fashionMnistTest } from './helpers/fashion-mnist';
 
 const scratch = mkdtempSync(join(tmpdir(), 'flowmatch-data-'));
 
@@ -192,7 +194,9 @@ test('IDX reader: bad files give DatasetErrors that name the file and the proble
   t.throws(() => readIdx(join(scratch, 'absent.idx')), { instanceOf: DatasetError, code: 'ERR_DATA_NOT_FOUND', message: /absent\.idx: no such file/ });
 });
 
-test('Fashion-MNIST from the installed IDX files: 60000×28×28 train, 10000 test, labels 0..9 balanced', (t) => {
+const fashionTest = fashionMnistTest('data.test');
+
+fashionTest('Fashion-MNIST from the installed IDX files: 60000×28×28 train, 10000 test, labels 0..9 balanced', (t) => {
   tidy(() => {
     const train = loadMnist();
     t.deepEqual(train.x.shape, [60000, 1, 28, 28]);
@@ -350,3 +354,31 @@ test('PNG folder: class subfolders become labels, pixels come channels-first; mi
     t.throws(() => loadImageFolder(join(scratch, 'no-pngs')), { code: 'ERR_DATA_NOT_FOUND', message: /no-pngs: no such folder/ });
   });
 });
+
+test('dataset files that are FIFOs, devices or gzip bombs give DatasetErrors naming the file, without blocking', (t) => {
+  const folder = join(scratch, 'special');
+  mkdirSync(folder);
+  const pipe = join(folder, 'train-images-idx3-ubyte');
+  execFileSync('mkfifo', [pipe]);
+  t.throws(() => readIdx(pipe), { instanceOf: DatasetError, code: 'ERR_NOT_A_REGULAR_FILE', message: new RegExp(`^${pipe}: is a FIFO`) });
+  writeFileSync(join(folder, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 0x08, 1, 0, 0, 0, 1, 5]));
+  t.throws(() => loadMnist({ root: folder }), { instanceOf: DatasetError, code: 'ERR_NOT_A_REGULAR_FILE', message: /train-images-idx3-ubyte: is a FIFO/ });
+  t.throws(() => readCifarBatch('/dev/zero'), { instanceOf: DatasetError, code: 'ERR_NOT_A_REGULAR_FILE', message: /^\/dev\/zero: is a character device/ });
+  // The header says 10 labels; the stream inflates to 10 000. Only the header's 18 bytes are inflated.
+  const extra = join(scratch, 'extra-labels.gz');
+  writeFileSync(extra, gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 1, 0, 0, 0, 10]), Buffer.alloc(10_000)])));
+  t.throws(() => readIdx(extra), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /extra-labels\.gz: the gzip stream inflates to more than the 18 bytes its header describes/ });
+  // A gzip whose first bytes are not IDX is rejected on its header, before the rest is inflated.
+  const notIdx = join(scratch, 'not-idx.gz');
+  writeFileSync(notIdx, gzipSync(Buffer.alloc(1 << 20, 0x41)));
+  t.throws(() => readIdx(notIdx), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /not-idx\.gz: not an IDX file \(magic number 0x41 0x41/ });
+  const labels = readIdx(writeGz('ok-labels.gz', Buffer.concat([Buffer.from([0, 0, 0x08, 1, 0, 0, 0, 3]), Buffer.from([1, 2, 3])])));
+  t.deepEqual(labels.toArray(), [1, 2, 3]);
+  labels.dispose();
+});
+
+function writeGz(name: string, content: Buffer): string {
+  const file = join(scratch, name);
+  writeFileSync(file, gzipSync(content));
+  return file;
+}

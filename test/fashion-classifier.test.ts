@@ -7,6 +7,7 @@ import {
   ArgumentError, FlowmatchError, ShapeError, FASHION_CLASSIFIER_FEATURES,
   type FashionClassifier, type ImageDataset,
 } from '../lib/index';
+import { fashionMnistTest, haveFashionMnist } from './helpers/fashion-mnist';
 
 const SUBSET = 512;
 let data: ImageDataset;
@@ -14,7 +15,10 @@ let classifier: FashionClassifier;
 let losses: number[];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fashion-classifier-'));
 
+const fashionTest = fashionMnistTest('fashion-classifier.test', { serial: true });
+
 test.before(async () => {
+  if (!haveFashionMnist) return;
   const train = loadMnist({ split: 'train' });
   data = { x: train.x.narrow(0, 0, SUBSET).clone(), labels: (train.labels as ReturnType<typeof zeros>).narrow(0, 0, SUBSET).clone() };
   dispose(train);
@@ -29,7 +33,7 @@ test.after.always(() => {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-test.serial('a brief training run lowers the loss and beats chance on the images it saw', (t) => {
+fashionTest('a brief training run lowers the loss and beats chance on the images it saw', (t) => {
   t.is(losses.length, 4 * (SUBSET / 64));
   t.true(losses.every(Number.isFinite));
   // Ten balanced classes start near ln 10 ≈ 2.30.
@@ -38,7 +42,7 @@ test.serial('a brief training run lowers the loss and beats chance on the images
   t.true(classifier.accuracy(data.x, data.labels!) > 0.5);
 });
 
-test.serial('logits are [N, 10], features [N, 128], and uint8 pixels equal their [−1, 1] images', (t) => {
+fashionTest('logits are [N, 10], features [N, 128], and uint8 pixels equal their [−1, 1] images', (t) => {
   const images = data.x.narrow(0, 0, 12);
   const logits = classifier.predict(images);
   t.deepEqual(logits.shape, [12, 10]);
@@ -52,7 +56,7 @@ test.serial('logits are [N, 10], features [N, 128], and uint8 pixels equal their
   dispose([logits, features, signed]);
 });
 
-test.serial('the extractor feeds extractFeatures and fid', (t) => {
+fashionTest('the extractor feeds extractFeatures and fid', (t) => {
   const a = extractFeatures(classifier.extractor, data.x.narrow(0, 0, 150), 64);
   t.deepEqual(a.shape, [150, FASHION_CLASSIFIER_FEATURES]);
   t.is(a.dtype, 'float64');
@@ -63,7 +67,7 @@ test.serial('the extractor feeds extractFeatures and fid', (t) => {
   dispose([a, noise]);
 });
 
-test.serial('save and load give identical predictions and leak no tensors', (t) => {
+fashionTest('save and load give identical predictions and leak no tensors', (t) => {
   const file = path.join(tmp, 'clf.safetensors');
   classifier.save(file);
   const before = memory().cpu.tensors;
@@ -78,7 +82,7 @@ test.serial('save and load give identical predictions and leak no tensors', (t) 
   t.is(memory().cpu.tensors, before);
 });
 
-test.serial('training writes the file it is given', async (t) => {
+fashionTest('training writes the file it is given', async (t) => {
   const file = path.join(tmp, 'trained.safetensors');
   const r = await trainFashionClassifier({ data, limit: 64, epochs: 1, batchSize: 32, file });
   t.is(r.losses.length, 2);
@@ -89,7 +93,7 @@ test.serial('training writes the file it is given', async (t) => {
   r.classifier.dispose();
 });
 
-test.serial('wrong image shapes and dtypes are typed errors that name the problem', (t) => {
+fashionTest('wrong image shapes and dtypes are typed errors that name the problem', (t) => {
   const wrong = [randn([2, 28, 28]), randn([2, 3, 28, 28]), randn([2, 1, 32, 32]), zeros([0, 1, 28, 28])];
   for (const images of wrong) {
     const e = t.throws(() => classifier.predict(images), { instanceOf: ShapeError });
@@ -105,7 +109,7 @@ test.serial('wrong image shapes and dtypes are typed errors that name the proble
   dispose([wrong, ints]);
 });
 
-test.serial('bad options and foreign weight files are rejected', async (t) => {
+fashionTest('bad options and foreign weight files are rejected', async (t) => {
   await t.throwsAsync(trainFashionClassifier({ data, epochs: 0 }), { instanceOf: ArgumentError, message: /epochs/ });
   await t.throwsAsync(trainFashionClassifier({ data, limit: SUBSET + 1 }), { instanceOf: ArgumentError, message: /limit/ });
   await t.throwsAsync(trainFashionClassifier({ data: { x: toSignedUnit(data.x), labels: data.labels }, epochs: 1 }), { instanceOf: ArgumentError, message: /uint8/ });
@@ -119,7 +123,7 @@ test.serial('bad options and foreign weight files are rejected', async (t) => {
   t.throws(() => loadFashionClassifier(path.join(tmp, 'absent.safetensors')), { instanceOf: FlowmatchError });
 });
 
-test.serial('the committed FID classifier recognizes held-out test images', (t) => {
+fashionTest('the committed FID classifier recognizes held-out test images', (t) => {
   const committed = loadFashionClassifier(path.join(__dirname, '..', 'experiments', 'fashion-classifier.safetensors'));
   const testSet = loadMnist({ split: 'test' });
   const accuracy = tidy(() => committed.accuracy(testSet.x.narrow(0, 0, 1000), testSet.labels!.narrow(0, 0, 1000)));

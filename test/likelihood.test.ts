@@ -1,11 +1,11 @@
 import test from 'ava';
-import { tensor, zeros, memory, type Tensor } from '../lib/index';
+import { tensor, zeros, ones, memory, otPath, tidy, enableGrad, exactDivergence, hutchinsonDivergence, ArgumentError, ShapeError, GaussianMixture, GaussianMixtureMarginal, type Tensor } from '../lib/index';
 import { likelihood, logProb, bitsPerDim } from '../lib/likelihood';
 import type { VelocityModel } from '../lib/sample/model';
 
 const f64 = { dtype: 'float64' as const };
 const values = (t: Tensor): number[] => Array.from(t.data() as Float64Array);
-const time = (t: Tensor): number => (t.data() as Float32Array)[0];
+const time = (t: Tensor): number => (t.data() as Float64Array)[0];
 
 /**
  * The OT conditional path towards a single point m (Lipman et al. 2023, eq. 20–22):
@@ -163,7 +163,7 @@ test('bitsPerDim on hand-computed cases', (t) => {
   noise.dispose();
 });
 
-test('the model sees a float32 time per sample and no autograd leaks out', (t) => {
+test("the model sees a time per sample in the state's dtype and no autograd leaks out", (t) => {
   const x1 = zeros([3, 2], f64);
   const before = memory().cpu.tensors;
   const seen: string[] = [];
@@ -171,7 +171,7 @@ test('the model sees a float32 time per sample and no autograd leaks out', (t) =
     seen.push(`${s.dtype}[${s.shape}]`);
     return x.mul(-1);
   }, x1, { method: 'rk4', steps: 4 });
-  t.deepEqual([...new Set(seen)], ['float32[3]']);
+  t.deepEqual([...new Set(seen)], ['float64[3]']);
   t.is(seen.length, 16);
   t.false(lp.requiresGrad);
   // v = −x: x1 = e^{−1}·x0, log p1(0) = log N(0; 0, e^{−2}I) = 2 − log 2π (rk4 error ~1e-6).
@@ -179,4 +179,67 @@ test('the model sees a float32 time per sample and no autograd leaks out', (t) =
   lp.dispose();
   t.is(memory().cpu.tensors, before);
   x1.dispose();
+});
+
+test('a float32 state gives the model a float32 time', (t) => {
+  const x1 = ones([2, 3]);
+  const seen = new Set<string>();
+  const lp = logProb((x, s) => {
+    seen.add(s.dtype);
+    return x.mul(-1);
+  }, x1, { method: 'euler', steps: 2 });
+  t.deepEqual([...seen], ['float32']);
+  lp.dispose();
+  x1.dispose();
+});
+
+test('float64 at rtol = atol = 1e-10: a Gaussian under its exact OT marginal field is scored within 1e-8', (t) => {
+  // Data N(m, s²·I) under the OT path: the marginal field is known in closed form, so the
+  // flow carries N(0, I) exactly to p_1 = N(m, (s² + σmin²)·I) and the only error left is
+  // the solver's (a float32 time alone costs about 4e-8 here).
+  const data = new GaussianMixture({ means: [[0.5, -1, 0.25]], stds: 0.4 });
+  const marginal = new GaussianMixtureMarginal(otPath(), data);
+  const x1 = tensor([[0.9, -0.6, 0.1], [0.1, -1.5, 0.7], [0.5, -1, 0.25], [1.4, -0.2, -0.5]], f64);
+  const before = memory().cpu.tensors;
+  const r = likelihood((x, s) => marginal.velocity(x, s), x1, { rtol: 1e-10, atol: 1e-10 });
+  const exact = marginal.logDensity(x1, 1);
+  const got = values(r.logProb);
+  const want = values(exact);
+  const error = Math.max(...got.map((g, i) => Math.abs(g - want[i])));
+  t.log(`closed-form log-density at rtol = atol = 1e-10: max |error| ${error.toExponential(2)} (nfe ${r.nfe})`);
+  console.log(`likelihood.test: float64 closed-form log-density error ${error.toExponential(2)} at rtol = atol = 1e-10`);
+  t.true(error < 1e-8, `max |error| ${error}`);
+  for (const x of [r.logProb, r.x0, r.divergenceIntegral, exact]) x.dispose();
+  t.is(memory().cpu.tensors, before);
+  x1.dispose();
+});
+
+test('the divergences of v = 2x are 2·D, and an x without grad is a typed error, not zeros', (t) => {
+  const before = memory().cpu.tensors;
+  tidy(() => {
+    const x = tensor([[0.3, -1], [2, 0.5], [1, 1]], f64).requiresGrad_();
+    const v = enableGrad(() => x.mul(2));
+    t.deepEqual(values(exactDivergence(v, x)), [4, 4, 4]);
+    t.deepEqual(values(hutchinsonDivergence(v, x, [ones([3, 2], f64)])), [4, 4, 4]);
+    const plain = tensor([[0.3, -1]], f64);
+    for (const div of [() => exactDivergence(plain.mul(2), plain), () => hutchinsonDivergence(plain.mul(2), plain, [ones([1, 2], f64)])]) {
+      t.throws(div, { instanceOf: ArgumentError, message: /Expected a Tensor that requires grad .* for x/ });
+    }
+    t.throws(() => exactDivergence(v.sum(1), x), { instanceOf: ShapeError, message: /shape of x/ });
+    t.throws(() => hutchinsonDivergence(v, x, [ones([2], f64)]), { instanceOf: ShapeError, message: /probes\[0\]/ });
+    t.throws(() => hutchinsonDivergence(v, x, []), { instanceOf: ArgumentError, message: /for probes/ });
+  });
+  t.is(memory().cpu.tensors, before);
+});
+
+test('exactDivergence that throws half-way releases what it created', (t) => {
+  const x = tensor([[0.3, -1], [2, 0.5]], f64).requiresGrad_();
+  const v = enableGrad(() => x.mul(x));
+  // The first backward frees the graph's saved tensors, so the VJPs of exactDivergence fail.
+  v.sum().backward();
+  const before = memory().cpu.tensors;
+  t.throws(() => exactDivergence(v, x), { message: /backward through the graph a second time/ });
+  t.is(memory().cpu.tensors, before);
+  x.dispose();
+  v.dispose();
 });

@@ -102,7 +102,7 @@ test('parameters share storage with the model; config errors are named', (t) => 
     t.throws(() => model.forward(fm.randn([3, 5]), time), { instanceOf: fm.ShapeError, message: /\[N, 2\]/ });
     t.throws(() => model.forward(x, fm.rand([2])), { instanceOf: fm.ShapeError, message: /t of shape \[3\]/ });
   });
-  t.throws(() => createMLP({ dim: 0 }), { message: /Expected an integer ≥ 1 for config.dim but received 0/ });
+  t.throws(() => createMLP({ dim: 0 }), { message: /Expected an integer in \[1, 65536\] for config.dim but received 0/ });
   t.throws(() => createMLP({ dim: 2, activation: 'swish' as never }), { message: /config.activation/ });
   model.dispose();
   t.throws(() => model.parameters(), { instanceOf: fm.DisposedError });

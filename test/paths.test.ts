@@ -1,8 +1,8 @@
 import test from 'ava';
-import { Tensor, tensor, randn, manualSeed, tidy, ShapeError } from '../lib/index';
+import { Tensor, tensor, randn, manualSeed, tidy, memory, ShapeError } from '../lib/index';
 import { AffinePath, otPath, veDiffusionPath, vpDiffusionPath } from '../lib/paths/affine-path';
 import { GaussianPath } from '../lib/paths/gaussian-path';
-import { CosineScheduler, LinearVPScheduler, PolynomialScheduler, condOTScheduler } from '../lib/paths/schedulers';
+import { CosineScheduler, LinearVPScheduler, OTScheduler, PolynomialScheduler, VEScheduler, VPScheduler, condOTScheduler } from '../lib/paths/schedulers';
 import { GaussianMixtureMarginal } from '../lib/paths/gaussian-mixture-marginal';
 import { GaussianMixture } from '../lib/data/gaussian-mixture';
 
@@ -245,4 +245,19 @@ test('the marginal field equals Theorem 1 estimated by Monte Carlo over x1, and 
     t.true(marginal.logDensity(grid, 0).allclose(standardNormal, 0, 1e-12), 'p_0 = N(0, I)');
     t.true(marginal.logDensity(grid, 1).allclose(mixture.logProb(grid), 0, 1e-3), 'p_1 ≈ q (σ_min = 1e-4)');
   });
+});
+
+test('coefficients() outside any scope leaves exactly its four results alive', (t) => {
+  const times = tensor([0.1, 0.5, 0.9], { dtype: 'float64' });
+  for (const scheduler of [new OTScheduler(), condOTScheduler(), new PolynomialScheduler(2), new CosineScheduler(), new LinearVPScheduler(), new VPScheduler(), new VEScheduler()]) {
+    const before = memory().cpu.tensors;
+    const c = scheduler.coefficients(times);
+    t.is(memory().cpu.tensors, before + 4, `${scheduler.name}: ${memory().cpu.tensors - before} tensors alive`);
+    for (const x of [c.alpha, c.sigma, c.dAlpha, c.dSigma]) {
+      t.deepEqual(x.shape, [3], scheduler.name);
+      x.dispose();
+    }
+    t.is(memory().cpu.tensors, before, scheduler.name);
+  }
+  times.dispose();
 });

@@ -2,9 +2,12 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import * as crypto from 'node:crypto';
+import * as zlib from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { crc32, tableCrc32 } from '../lib/io/crc32';
 import { FlowmatchError } from '../lib/index';
-import { PngError, decodePng, encodePng, writePng, type PngImage } from '../lib/io/png';
+import { MAX_PNG_PIXELS, PngError, decodePng, encodePng, readPng, writePng, type PngImage } from '../lib/io/png';
 
 /** Builds a PNG byte by byte, independently of lib/io/png.ts (which only reads it here). */
 function chunk(type: string, body: Buffer): Buffer {
@@ -151,5 +154,43 @@ test('writePng replaces the file atomically and leaves no temporary file behind'
   await writePng(path, image);
   t.deepEqual(readdirSync(dir), ['out.png']);
   t.true(Buffer.from(decodePng(readFileSync(path)).data).equals(Buffer.from(image.data)));
-  await t.throwsAsync(writePng(join(dir, 'missing', 'x.png'), image), { code: 'ENOENT' });
+  await t.throwsAsync(writePng(join(dir, 'missing', 'x.png'), image), { instanceOf: FlowmatchError, code: 'ERR_WRITE', message: /Cannot write .*missing\/x\.png: its folder .* does not exist/ });
+  t.deepEqual(readdirSync(dir), ['out.png']);
+});
+
+test('image data is inflated only up to what IHDR declares; oversized headers are ERR_PNG_TOO_LARGE; readPng names the file', (t) => {
+  // 1×1 gray needs 2 bytes (filter byte + sample); these 16 MiB of zeros deflate to ~16 KiB.
+  const bomb = handmadePng({ width: 1, height: 1, depth: 8, colorType: 0, rows: Buffer.alloc(16 * 2 ** 20) });
+  t.true(bomb.length < 2 ** 16);
+  t.throws(() => decodePng(bomb), { instanceOf: PngError, code: 'ERR_PNG_INVALID', message: /inflates to more than the 2 bytes its IHDR \(1×1\) declares/ });
+  // One byte too many is refused the same way: the size is exact, not a guess.
+  t.throws(() => decodePng(handmadePng({ width: 2, height: 1, depth: 8, colorType: 2, rows: Buffer.alloc(8) })), { code: 'ERR_PNG_INVALID', message: /more than the 7 bytes/ });
+  t.is(decodePng(handmadePng({ width: 2, height: 1, depth: 8, colorType: 2, rows: Buffer.alloc(7) })).data.length, 6);
+  const side = Math.ceil(Math.sqrt(MAX_PNG_PIXELS)) + 1;
+  for (const [width, height] of [[side, side], [0xffffffff, 0xffffffff], [MAX_PNG_PIXELS + 1, 1]]) {
+    t.throws(() => decodePng(handmadePng({ width, height, depth: 1, colorType: 0, rows: Buffer.alloc(2) })), { instanceOf: PngError, code: 'ERR_PNG_TOO_LARGE', message: new RegExp(`${width}×${height}.*limit is ${MAX_PNG_PIXELS}`) });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'flowmatch-png-read-'));
+  const file = join(dir, 'bomb.png');
+  writeFileSync(file, bomb);
+  t.throws(() => readPng(file), { instanceOf: PngError, code: 'ERR_PNG_INVALID', message: new RegExp(`^${file}: PNG image data inflates`) });
+  const good = join(dir, 'good.png');
+  const image: PngImage = { width: 3, height: 2, channels: 1, data: pattern(6, 4) };
+  writeFileSync(good, encodePng(image));
+  t.deepEqual(readPng(good), image);
+});
+
+test('CRC-32 without zlib.crc32 (Node < 20.15): the published check value and zlib\'s own on random data', (t) => {
+  // "123456789" → 0xCBF43926 is the check value of CRC-32/ISO-HDLC.
+  t.is(tableCrc32(Buffer.from('123456789')), 0xcbf43926);
+  t.is(tableCrc32(new Uint8Array(0)), 0);
+  const builtin = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
+  if (builtin === undefined) {
+    t.log(`Node ${process.version} has no zlib.crc32: only the check value applies`);
+    return;
+  }
+  for (let n = 1; n < 2000; n += 97) {
+    const bytes = crypto.randomBytes(n);
+    t.is(tableCrc32(bytes), builtin(bytes), `${n} bytes`);
+  }
 });

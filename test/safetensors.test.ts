@@ -124,7 +124,7 @@ test('truncated and corrupt files give a SafetensorsError naming the file', (t) 
     t.regex(error!.message, reason);
     t.throws(() => readSafetensorsHeader(file), { instanceOf: SafetensorsError, message: reason });
   }
-  t.throws(() => loadSafetensors(path.join(dir, 'absent.safetensors')), { code: 'ERR_READ', message: /absent\.safetensors/ });
+  t.throws(() => loadSafetensors(path.join(dir, 'absent.safetensors')), { code: 'ERR_FILE_NOT_FOUND', message: /absent\.safetensors: no such file/ });
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -147,4 +147,125 @@ test('writes are atomic: a failed save leaves the old file and no partial file',
   t.throws(() => saveSafetensors(file, { a: 'not a tensor' as never }), { message: /Expected a Tensor for tensors\['a'\]/ });
   a.dispose();
   fs.rmSync(dir, { recursive: true });
+});
+
+/** A file from a raw header string, so a test can write JSON that JSON.stringify never would. */
+function withHeaderText(json: string | Buffer, data = 8, length = BigInt(Buffer.byteLength(json))): Buffer {
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(length);
+  return Buffer.concat([prefix, typeof json === 'string' ? Buffer.from(json, 'utf8') : json, Buffer.alloc(data)]);
+}
+
+test('a tensor or metadata key named __proto__ round-trips like any other name', (t) => {
+  const file = path.join(tempDir(), 'proto.safetensors');
+  const tensors = new Map([['__proto__', fm.tensor([1, 2, 3])], ['constructor', fm.tensor([4])]]);
+  const metadata = JSON.parse('{"__proto__": "kept", "note": "x"}') as Record<string, string>;
+  saveSafetensors(file, tensors, metadata);
+  const loaded = loadSafetensors(file);
+  t.deepEqual(Object.keys(loaded).sort(), ['__proto__', 'constructor']);
+  t.deepEqual(loaded['__proto__'].toArray(), [1, 2, 3]);
+  t.deepEqual(loaded['constructor'].toArray(), [4]);
+  const header = readSafetensorsHeader(file);
+  t.deepEqual(Object.keys(header.tensors).sort(), ['__proto__', 'constructor']);
+  t.is(header.metadata['__proto__'], 'kept');
+  t.is(Object.getPrototypeOf(loaded), null);
+  fm.dispose(loaded);
+  fm.dispose([...tensors.values()]);
+});
+
+test('malformed headers: huge length, overflowing offsets, wrong sizes, non-objects, repeated keys, bad UTF-8 are SafetensorsErrors naming the file', (t) => {
+  const dir = tempDir();
+  const entry = (o: Record<string, unknown>) => JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8], ...o } });
+  const cases: [string, Buffer, RegExp][] = [
+    ['huge-length', withHeaderText('{}', 8, 2n ** 40n), /length says 1099511627776 bytes, more than the 100000000 a header may have/],
+    ['max-length', withHeaderText('{}', 8, 2n ** 64n - 1n), /more than the 100000000/],
+    ['offset-past-2^53', withHeaderText(entry({ data_offsets: [0, 2 ** 60] })), /invalid data_offsets/],
+    ['offset-float', withHeaderText(entry({ data_offsets: [0, 8.5] })), /invalid data_offsets/],
+    ['offset-backwards', withHeaderText(entry({ data_offsets: [8, 0] })), /invalid data_offsets/],
+    ['offset-past-end', withHeaderText(entry({ shape: [4], data_offsets: [0, 16] })), /truncated: tensor 'a' ends at byte 16 of the data but the file holds 8/],
+    ['shape-product-past-2^53', withHeaderText(entry({ shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] })), /needs 4951760157141521099596496896/],
+    ['shape-negative', withHeaderText(entry({ shape: [-2] })), /invalid shape/],
+    ['shape-not-array', withHeaderText(entry({ shape: 2 })), /invalid shape/],
+    ['dtype-size', withHeaderText(entry({ dtype: 'F64' })), /spans 8 bytes but a F64 tensor of shape \[2\] needs 16/],
+    ['dtype-prototype', withHeaderText(entry({ dtype: 'toString' })), /dtype "toString"/],
+    ['array', withHeaderText('[1, 2]'), /not a JSON object/],
+    ['number', withHeaderText('42'), /not a JSON object/],
+    ['null', withHeaderText('null'), /not a JSON object/],
+    ['entry-array', withHeaderText('{"a": [1, 2]}'), /the entry of tensor 'a' is not an object/],
+    ['entry-null', withHeaderText('{"a": null}'), /the entry of tensor 'a' is not an object/],
+    ['metadata-array', withHeaderText('{"__metadata__": ["x"]}'), /__metadata__ must map strings to strings/],
+    ['repeated-tensor', withHeaderText('{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}'), /the key 'a' appears twice/],
+    ['repeated-field', withHeaderText('{"a": {"dtype": "F32", "dtype": "F64", "shape": [1], "data_offsets": [0, 4]}}'), /the key 'dtype' appears twice/],
+    ['repeated-escaped', withHeaderText('{"__metadata__": {"k": "1", "\\u006b": "2"}}'), /the key 'k' appears twice/],
+    ['bad-utf8', withHeaderText(Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')])), /not valid UTF-8/],
+  ];
+  for (const [name, bytes, reason] of cases) {
+    const file = path.join(dir, `${name}.safetensors`);
+    fs.writeFileSync(file, bytes);
+    for (const read of [() => loadSafetensors(file), () => readSafetensorsHeader(file)]) {
+      const e = t.throws(read, { instanceOf: SafetensorsError, code: 'ERR_SAFETENSORS' }, name);
+      t.true(e!.message.startsWith(`${file}: `), e!.message);
+      t.regex(e!.message, reason, name);
+    }
+  }
+  // Values in repeated-key positions that are not keys are not repeats.
+  const fine = withHeaderText('{"a": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}');
+  const loaded = fm.deserializeSafetensors(fine);
+  t.deepEqual(Object.keys(loaded).sort(), ['a', 'b']);
+  fm.dispose(loaded);
+  t.throws(() => fm.deserializeSafetensors(null as never), { instanceOf: fm.ArgumentError, message: /Expected a Buffer or Uint8Array for bytes but received null/ });
+  t.throws(() => fm.parseSafetensorsHeader('x' as never), { instanceOf: fm.ArgumentError });
+});
+
+test('fuzz: byte flips and truncations of a valid file load or give a SafetensorsError, and leak nothing', (t) => {
+  const good = handWritten(rawTensors(), { source: 'fuzz', format: 'pt' });
+  const headerEnd = 8 + Number(good.readBigUInt64LE(0));
+  // mulberry32: a fixed sequence, so a failing case can be replayed by its index.
+  let seed = 0x5eed;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let r = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const below = (n: number) => Math.floor(random() * n);
+  const before = fm.memory().cpu?.tensors ?? 0;
+  const counts = { cases: 0, loaded: 0, rejected: 0 };
+  const untyped: string[] = [];
+  for (let i = 0; i < 4000; i++) {
+    let bytes: Buffer;
+    if (i % 4 === 3) {
+      bytes = good.subarray(0, below(good.length));
+    } else {
+      bytes = Buffer.from(good);
+      const flips = 1 + below(4);
+      // Mostly in the length prefix and the header, where a flip changes the structure.
+      for (let f = 0; f < flips; f++) bytes[random() < 0.8 ? below(headerEnd) : headerEnd + below(good.length - headerEnd)] = below(256);
+    }
+    counts.cases++;
+    try {
+      const tensors = fm.deserializeSafetensors(bytes, `case-${i}`);
+      for (const tensor of Object.values(tensors)) tensor.toArray();
+      fm.dispose(tensors);
+      counts.loaded++;
+    } catch (e) {
+      if (e instanceof SafetensorsError && e.message.startsWith(`case-${i}: `)) counts.rejected++;
+      else untyped.push(`case ${i}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    }
+  }
+  t.log(`fuzz: ${counts.cases} cases, ${counts.loaded} loaded, ${counts.rejected} SafetensorsErrors, ${untyped.length} other errors`);
+  t.deepEqual(untyped, []);
+  t.true(counts.loaded > 100 && counts.rejected > 1000, JSON.stringify(counts));
+  t.is(fm.memory().cpu?.tensors ?? 0, before);
+});
+
+test('the record loadSafetensors returns works with dispose and tidy like an object literal', (t) => {
+  const file = path.join(tempDir(), 'scoped.safetensors');
+  saveSafetensors(file, { a: fm.tensor([1, 2]), b: fm.tensor([3]) });
+  const before = fm.memory().cpu?.tensors ?? 0;
+  const kept = fm.tidy(() => loadSafetensors(file));
+  t.deepEqual(kept.a.toArray(), [1, 2], 'tidy keeps the tensors of the record it returns');
+  t.is(fm.memory().cpu?.tensors ?? 0, before + 2);
+  fm.dispose(kept);
+  t.is(fm.memory().cpu?.tensors ?? 0, before);
 });

@@ -5,7 +5,7 @@ import { SolverError } from '../lib/solvers';
 
 const f64 = { dtype: 'float64' as const };
 const values = (t: Tensor): number[] => Array.from(t.data() as Float64Array);
-const time = (t: Tensor): number => (t.data() as Float32Array)[0];
+const time = (t: Tensor): number => (t.data() as Float64Array)[0];
 
 // The OT path towards the point m (x_t = σ_t·x0 + t·m, σ_t = 1 − (1 − σmin)·t) has the
 // affine velocity a(t)·x + (1 − a(t)·t)·m with a = σ'_t/σ_t; it carries x0 to σmin·x0 + m.
@@ -125,4 +125,17 @@ test('sampleAsync matches sample, yields to the event loop and can be aborted', 
   t.is(e.code, 'ERR_ABORTED');
   t.is(memory().cpu.tensors, before);
   for (const x of [x0, sync.samples, r.samples]) x.dispose();
+});
+
+test("the model's time has the state's dtype, as torchdiffeq hands it", (t) => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const seen = new Set<string>();
+    const x0 = tensor(x0Values, { dtype, shape: [2, 3] });
+    const r = sample((x, s) => {
+      seen.add(`${s.dtype}[${s.shape}]`);
+      return x.mul(0);
+    }, { x0, method: 'dopri5' });
+    t.deepEqual([...seen], [`${dtype}[2]`]);
+    for (const x of [x0, r.samples]) x.dispose();
+  }
 });

@@ -5,7 +5,10 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import * as fm from '../lib/index';
+import { native } from '../lib/native';
 
 const DIR = path.join(__dirname, 'fixtures', 'torchscript');
 const MODULE = path.join(DIR, 'features.pt');
@@ -62,4 +65,39 @@ test('bad files, bad inputs and disposed modules give typed errors', (t) => {
   module.dispose();
   t.throws(() => module.forward(wrongChannels), { instanceOf: fm.DisposedError, message: /disposed/ });
   wrongChannels.dispose();
+});
+
+// In a child process with a time limit: a regression that let libtorch open the path itself
+// would block on the FIFO (no writer) or read /dev/zero without end, and must fail, not hang.
+test('a FIFO and /dev/zero as a TorchScript file give typed errors without blocking', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-ts-special-'));
+  const fifo = path.join(dir, 'module.pt');
+  execFileSync('mkfifo', [fifo]);
+  const script = `
+    const fm = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'index.ts'))});
+    const outcome = (file) => { try { fm.loadTorchScript(file).dispose(); return 'loaded'; } catch (e) { return [e.constructor.name, e.code, e instanceof fm.FlowmatchError, e.message]; } };
+    process.stdout.write(JSON.stringify({ fifo: outcome(${JSON.stringify(fifo)}), zero: outcome('/dev/zero') }));
+  `;
+  const tsx = pathToFileURL(path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  const child = spawnSync(process.execPath, ['--import', tsx, '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  fs.rmSync(dir, { recursive: true, force: true });
+  t.is(child.signal, null, 'the child was killed: loading blocked');
+  t.is(child.status, 0, child.stderr);
+  const { fifo: onFifo, zero: onZero } = JSON.parse(child.stdout);
+  t.deepEqual(onFifo.slice(0, 3), ['FileReadError', 'ERR_NOT_A_REGULAR_FILE', true]);
+  t.regex(onFifo[3], /module\.pt: is a FIFO/);
+  t.deepEqual(onZero.slice(0, 3), ['FileReadError', 'ERR_NOT_A_REGULAR_FILE', true]);
+  t.regex(onZero[3], /\/dev\/zero: is a character device/);
+});
+
+test('the addon loads a module from bytes, never from a path: without the bytes it refuses', (t) => {
+  const id = native.scriptLoad('in memory', 'cpu', fs.readFileSync(MODULE));
+  t.true(typeof id === 'number' && id > 0);
+  native.scriptRelease(id);
+  const e = t.throws(() => native.scriptLoad(MODULE, 'cpu')) as fm.FlowmatchError;
+  t.is(e.code, 'ERR_INVALID_ARGUMENT');
+  t.regex(e.message, /Uint8Array of the file's bytes/);
+  const empty = t.throws(() => native.scriptLoad('empty.pt', 'cpu', new Uint8Array(0))) as fm.FlowmatchError;
+  t.is(empty.code, 'ERR_INVALID_FILE');
+  t.regex(empty.message, /empty\.pt is not a TorchScript module/);
 });

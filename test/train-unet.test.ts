@@ -1,9 +1,10 @@
 import test from 'ava';
 import * as fm from '../lib/index';
 import { train } from '../lib/train/trainer';
+import { fashionMnistTest } from './helpers/fashion-mnist';
 
 // A small U-Net on a Fashion-MNIST subset: the CFM loss falls within a few dozen steps.
-test('a small U-Net trains on a Fashion-MNIST subset (the loss falls)', async (t) => {
+fashionMnistTest('train-unet.test')('a small U-Net trains on a Fashion-MNIST subset (the loss falls)', async (t) => {
   const data = fm.loadMnist({ split: 'train' });
   const subset = fm.tidy(() => ({ x: fm.keep(data.x.narrow(0, 0, 256)), labels: fm.keep(data.labels!.narrow(0, 0, 256)) }));
   fm.dispose(data);

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fm from '../lib/index';
-import { train, CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE } from '../lib/train/trainer';
-import { readMetrics } from '../lib/train/metrics-log';
+import { train, CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE, type TrainOptions, type TrainResult } from '../lib/train/trainer';
+import { MetricsError, readMetrics } from '../lib/train/metrics-log';
+import { CheckpointError } from '../lib/train/checkpoint';
 import { createMLP } from '../lib/nn';
 import { otPath } from '../lib/paths/affine-path';
 import { checkerboard, insideCheckerboard } from '../lib/data/toy2d';
@@ -124,4 +125,86 @@ test.serial('bad training options give typed errors', async (t) => {
   await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 1, optimizer: { name: 'lbfgs' as never } }), { instanceOf: fm.ArgumentError, message: /optimizer\.name/ });
   await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 3, optimizer: { lr: 1e30 }, progress: false, ema: false }), { instanceOf: fm.FlowmatchError, message: /loss became/ });
   model.dispose();
+});
+
+/** A tiny run in `dir` (checkpoints every 2 steps, EMA on); the model is disposed after. */
+async function tinyRun(dir: string | undefined, steps: number, opts: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  fm.manualSeed(2);
+  const model = createMLP({ dim: 2, hidden: [8] });
+  try {
+    return await train({ model, path: otPath(), data: checkerboardData(16), steps, outDir: dir, checkpointEvery: 2, progress: false, seed: 1, ...opts });
+  } finally {
+    model.dispose();
+  }
+}
+
+test.serial('train() releases every tensor it creates, and model.dispose() releases the weights', async (t) => {
+  const before = fm.memory().cpu?.tensors ?? 0;
+  const model = createMLP({ dim: 2, hidden: [8, 8] });
+  const params = model.parameters().length;
+  const dir = tmp();
+  await train({ model, path: otPath(), data: checkerboardData(16), steps: 5, outDir: dir, checkpointEvery: 2, ema: { decay: 0.9 }, progress: false });
+  t.is(fm.memory().cpu.tensors - before, params, 'only the model’s own parameter handles remain');
+  await train({ model, path: otPath(), data: checkerboardData(16), steps: 8, outDir: dir, resume: true, progress: false });
+  t.is(fm.memory().cpu.tensors - before, params, 'a resumed run leaks nothing either');
+  model.dispose();
+  t.is(fm.memory().cpu.tensors, before);
+});
+
+test.serial('resume: true with no checkpoint is a typed error; resume: "auto" starts a new run there', async (t) => {
+  const dir = tmp();
+  const before = fm.memory().cpu?.tensors ?? 0;
+  await t.throwsAsync(tinyRun(dir, 2, { resume: true }), { instanceOf: fm.FlowmatchError, code: 'ERR_NO_CHECKPOINT', message: new RegExp(`${dir} has no checkpoint\\.safetensors`) });
+  t.is(fm.memory().cpu.tensors, before);
+  const fresh = await tinyRun(dir, 2, { resume: 'auto' });
+  t.is(fresh.startStep, 0);
+  const continued = await tinyRun(dir, 4, { resume: 'auto' });
+  t.is(continued.startStep, 2);
+  await t.throwsAsync(tinyRun(dir, 2, { resume: 'yes' as never }), { instanceOf: fm.ArgumentError, message: /for resume/ });
+});
+
+test.serial('an outDir that cannot be created fails at once with a typed error naming it', async (t) => {
+  const file = path.join(tmp(), 'a-file');
+  fs.writeFileSync(file, 'x');
+  await t.throwsAsync(tinyRun(path.join(file, 'run'), 2), { instanceOf: fm.FlowmatchError, code: 'ERR_WRITE', message: /a-file exists and is not a folder/ });
+  if (fs.existsSync('/proc/self')) await t.throwsAsync(tinyRun('/proc/x', 2), { instanceOf: fm.FlowmatchError, code: 'ERR_WRITE', message: /\/proc\/x/ });
+  await t.throwsAsync(tinyRun('' as never, 2), { instanceOf: fm.ArgumentError, message: /for outDir/ });
+});
+
+test.serial('a checkpoint whose step is bad or beyond the run makes resume fail, typed, without training', async (t) => {
+  const dir = tmp();
+  await tinyRun(dir, 6);
+  await t.throwsAsync(tinyRun(dir, 4, { resume: true }), { instanceOf: CheckpointError, code: 'ERR_CHECKPOINT_STEP', message: /at step 6, beyond this run's 4 steps\. Resume with at least 6 steps/ });
+  const file = path.join(dir, CHECKPOINT_FILE);
+  for (const step of ['"abc"', '-1', '2.5', '1e9']) {
+    fm.tidy(() => fm.saveSafetensors(file, { rng: fm.tensor([1], { dtype: 'uint8' }) }, { 'flowmatch.checkpoint': `{"step": ${step}, "hasEma": true}` }));
+    const code = step === '1e9' ? 'ERR_CHECKPOINT_STEP' : 'ERR_CHECKPOINT_METADATA';
+    await t.throwsAsync(tinyRun(dir, 10, { resume: true }), { instanceOf: CheckpointError, code, message: new RegExp(file) }, step);
+  }
+  t.is(readMetrics(path.join(dir, METRICS_FILE)).length, 6, 'no step was trained');
+});
+
+test.serial('a torn last line in metrics.jsonl does not block resume: it is dropped and reported', async (t) => {
+  const dir = tmp();
+  await tinyRun(dir, 4);
+  fs.appendFileSync(path.join(dir, METRICS_FILE), '{"step": 5, "lo');
+  const warnings: string[] = [];
+  const result = await tinyRun(dir, 6, { resume: true, onWarning: (m) => warnings.push(m) });
+  t.is(result.startStep, 4);
+  t.is(warnings.length, 1);
+  t.regex(warnings[0], /metrics\.jsonl: dropped its unfinished last line/);
+  t.deepEqual(readMetrics(path.join(dir, METRICS_FILE)).map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+});
+
+test.serial('readMetrics: typed errors naming the file (and the line), a line still being written left out', (t) => {
+  const dir = tmp();
+  const file = path.join(dir, METRICS_FILE);
+  t.throws(() => readMetrics(file), { instanceOf: fm.FlowmatchError, code: 'ERR_FILE_NOT_FOUND', message: new RegExp(file) });
+  fs.writeFileSync(file, '{"step": 1}\nnot json\n{"step": 3}\n');
+  t.throws(() => readMetrics(file), { instanceOf: MetricsError, code: 'ERR_METRICS', message: /metrics\.jsonl: line 2 is not JSON/ });
+  fs.writeFileSync(file, '{"step": 1}\n[2]\n');
+  t.throws(() => readMetrics(file), { instanceOf: MetricsError, message: /line 2 is not a JSON object/ });
+  fs.writeFileSync(file, '{"step": 1}\n{"step": 2, "lo');
+  t.deepEqual(readMetrics(file), [{ step: 1 }]);
+  t.throws(() => readMetrics(dir), { instanceOf: fm.FlowmatchError, code: 'ERR_NOT_A_REGULAR_FILE' });
 });

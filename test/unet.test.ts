@@ -162,11 +162,13 @@ test('output shapes, conditioning and the null class', (t) => {
     const lowRes = fm.randn([2, 3, 8, 8]);
     const v = fm.noGrad(() => model.forward(x, fm.rand([2]), { lowRes, labels: fm.tensor([0, 2], { dtype: 'int64' }) }));
     t.deepEqual(v.shape, [2, 3, 16, 16]);
-    // Without labels every sample is the null class.
-    const unconditional = fm.noGrad(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes }));
+    // A class-conditional model never runs without labels; the null class is asked for by its label.
+    t.is(model.nullLabel, 3);
+    t.throws(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes }), { instanceOf: fm.ArgumentError, code: 'ERR_MISSING_LABELS', message: /null class.*for cond\.labels/ });
     const nullClass = fm.noGrad(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes, labels: fm.tensor([3, 3], { dtype: 'int64' }) }));
-    assertClose(t, unconditional.data(), nullClass.data(), 0, 0, 'null class');
-    const error = t.throws(() => model.forward(x, fm.rand([2])), { instanceOf: fm.FlowmatchError });
+    t.deepEqual(nullClass.shape, [2, 3, 16, 16]);
+    t.throws(() => model.forward(x, fm.rand([2]), { lowRes, labels: fm.tensor([0, 4], { dtype: 'int64' }) }), { instanceOf: fm.ShapeError, message: /label 4 is out of range/ });
+    const error = t.throws(() => model.forward(x, fm.rand([2]), { labels: fm.tensor([0, 1], { dtype: 'int64' }) }), { instanceOf: fm.FlowmatchError });
     t.regex(error!.message, /lowRes/);
     model.dispose();
   });

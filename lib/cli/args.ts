@@ -4,14 +4,14 @@
  * cannot disagree. Option names are camelCase in the table and in config files, kebab-case
  * on the command line (config files may use either).
  */
-import * as fs from 'node:fs';
+import { ArgumentError } from '../errors';
+import { FileReadError, readRegularFile } from '../io/read-file';
 import { describe } from '../validate';
 
 /** A mistake in how the command was called (exit code 2), as opposed to a failure while running it. */
-export class UsageError extends Error {
+export class UsageError extends ArgumentError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, 'ERR_USAGE');
   }
 }
 
@@ -26,6 +26,8 @@ export interface OptionSpec {
   max?: number;
   /** Strictly greater than min rather than at least min. */
   exclusiveMin?: boolean;
+  /** Fewest entries of an intList (default 1); a list given as flag text always has at least one. */
+  minItems?: number;
   /** Shown in the usage; what the command uses when the option is absent. */
   default?: string;
 }
@@ -47,11 +49,14 @@ function expected(spec: OptionSpec): string {
     case 'bool':
       return 'true or false';
     case 'intList':
-      return `a comma-separated list of integers${low}`;
+      return `a comma-separated list of ${spec.minItems === 0 ? '' : 'one or more '}integers${low}`;
     case 'string':
       return spec.choices ? `one of ${spec.choices.join(', ')}` : 'a non-empty string';
   }
 }
+
+const INT_TEXT = /^-?\d+$/;
+const NUMBER_TEXT = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 function inRange(v: number, spec: OptionSpec): boolean {
   if (spec.min !== undefined && (spec.exclusiveMin ? !(v > spec.min) : !(v >= spec.min))) return false;
@@ -63,12 +68,13 @@ export function coerce(value: unknown, spec: OptionSpec, where: string): unknown
   const bad = (): never => {
     throw new UsageError(`Expected ${expected(spec)} for ${where} but received ${describe(value)}`);
   };
-  const asNumber = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+  // Only plain decimal text: Number() reads '0x10' as 16, '0b11' as 3 and '  ' as 0.
+  const asNumber = (v: unknown, text: RegExp): number => (typeof v === 'number' ? v : typeof v === 'string' && text.test(v) ? Number(v) : NaN);
   switch (spec.type) {
     case 'int':
     case 'number': {
-      const n = asNumber(value);
-      if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n)) || !inRange(n, spec)) bad();
+      const n = asNumber(value, spec.type === 'int' ? INT_TEXT : NUMBER_TEXT);
+      if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isSafeInteger(n)) || !inRange(n, spec)) bad();
       return n;
     }
     case 'bool':
@@ -76,9 +82,9 @@ export function coerce(value: unknown, spec: OptionSpec, where: string): unknown
       if (value === false || value === 'false') return false;
       return bad();
     case 'intList': {
-      const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').filter((s) => s.trim() !== '') : bad();
-      const list = items.map(asNumber);
-      if (list.some((n) => !Number.isInteger(n) || !inRange(n, spec))) bad();
+      const items: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').map((s) => s.trim()) : bad();
+      const list = items.map((item) => asNumber(item, INT_TEXT));
+      if (list.length < (spec.minItems ?? 1) || list.some((n) => !Number.isSafeInteger(n) || !inRange(n, spec))) bad();
       return list;
     }
     case 'string':
@@ -101,11 +107,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-function unknownOption(name: string, table: OptionTable): UsageError {
-  const candidates = [...Object.keys(table).map(kebab), 'help'];
+/** The candidate nearest to a mistyped name, when it is near enough to be a likely typo. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
   const best = candidates.map((c) => ({ c, d: editDistance(name, c) })).sort((x, y) => x.d - y.d)[0];
-  const hint = best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean --${best.c}?)` : '';
-  return new UsageError(`unknown option --${name}${hint}`);
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.c : undefined;
+}
+
+function unknownOption(name: string, table: OptionTable): UsageError {
+  const best = closest(name, [...Object.keys(table).map(kebab), 'help']);
+  return new UsageError(`unknown option --${name}${best ? ` (did you mean --${best}?)` : ''}`);
 }
 
 export interface ParsedArgs {
@@ -139,13 +149,18 @@ export function parseArgs(argv: string[], table: OptionTable): ParsedArgs {
   return { values, help };
 }
 
-/** Options from a JSON file whose keys are option names (camelCase or kebab-case). */
+// A run spec is a few hundred bytes of JSON; a mebibyte is room for any config written by
+// hand or by `flowmatch train`, and a wrong path (a dataset, a checkpoint) is refused unread.
+export const MAX_CONFIG_BYTES = 2 ** 20;
+
+/** Options from a JSON file (a regular file of at most MAX_CONFIG_BYTES) whose keys are option names (camelCase or kebab-case). */
 export function readConfigFile(file: string, table: OptionTable): OptionValues {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file, MAX_CONFIG_BYTES).toString('utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof FileReadError) throw new UsageError(`cannot read the config file: ${e.message}`);
+    throw e;
   }
   let record: unknown;
   try {

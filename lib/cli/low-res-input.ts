@@ -3,26 +3,33 @@
  * safetensors file with one tensor of images ([N, C, h, w] or [N, h, w]; uint8 0–255, or
  * floats in [−1, 1]). They must be half the run's image size, as in training.
  */
-import * as fs from 'node:fs';
 import { Tensor } from '../tensor';
 import { tensor } from '../creation';
 import { keep, tidy, dispose } from '../scope';
-import { decodePng } from '../io/png';
+import { readPng } from '../io/png';
+import { FileReadError } from '../io/read-file';
 import { loadSafetensors } from '../io/safetensors';
 import { toSignedUnit } from '../data/image-dataset';
 import type { Device } from '../device';
+import { UsageError } from './args';
 import { sampleShape, type RunSpec } from './run-spec';
 
 /** Images [N, C, h, w] in [−1, 1] on the run's device (kept: the caller disposes them). */
 export function readLowRes(file: string, spec: RunSpec): Tensor {
-  if (!fs.existsSync(file)) throw new Error(`--low-res file ${file} does not exist`);
-  const images = file.toLowerCase().endsWith('.png') ? fromPng(file, spec) : fromSafetensors(file);
+  let images: Tensor;
+  try {
+    // Both readers go through lib/io/read-file.ts: a regular file, capped (MAX_PNG_FILE_BYTES, MAX_SAFETENSORS_BYTES).
+    images = file.toLowerCase().endsWith('.png') ? fromPng(file, spec) : fromSafetensors(file);
+  } catch (e) {
+    if (e instanceof FileReadError && e.code === 'ERR_FILE_NOT_FOUND') throw new UsageError(`--low-res file ${file} does not exist`);
+    throw e;
+  }
   const [channels, size] = sampleShape(spec);
   const want = [channels, size / 2, size / 2];
   const got = images.shape.slice(1);
   if (got.join() !== want.join()) {
     images.dispose();
-    throw new Error(`${file}: expected low-resolution images of shape [N, ${want.join(', ')}] (half of the run's ${size}×${size}) but found [${images.shape.join(', ')}]`);
+    throw new UsageError(`${file}: expected low-resolution images of shape [N, ${want.join(', ')}] (half of the run's ${size}×${size}) but found [${images.shape.join(', ')}]`);
   }
   try {
     return keep(tidy(() => images.to(spec.device as Device).contiguous()));
@@ -32,7 +39,7 @@ export function readLowRes(file: string, spec: RunSpec): Tensor {
 }
 
 function fromPng(file: string, spec: RunSpec): Tensor {
-  const png = decodePng(fs.readFileSync(file));
+  const png = readPng(file);
   const channels = sampleShape(spec)[0];
   return keep(
     tidy(() => {
@@ -50,7 +57,7 @@ function fromSafetensors(file: string): Tensor {
   const names = Object.keys(all);
   if (names.length !== 1) {
     dispose(all);
-    throw new Error(`${file}: expected one tensor of low-resolution images but found ${names.length} (${names.join(', ')})`);
+    throw new UsageError(`${file}: expected one tensor of low-resolution images but found ${names.length} (${names.join(', ')})`);
   }
   try {
     return keep(

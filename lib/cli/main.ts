@@ -4,8 +4,10 @@
  * or option value), 130 training stopped by Ctrl-C.
  */
 import { ArgumentError } from '../errors';
-import { UsageError } from './args';
+import { version } from '../version';
+import { UsageError, closest } from './args';
 import { doctor } from './doctor';
+import { buildFromSourceCommand } from './build-from-source';
 import { trainCommand } from './train';
 import { sampleCommand } from './sample';
 import { nllCommand } from './nll';
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
   sample: sampleCommand,
   nll: nllCommand,
   eval: evalCommand,
+  'build-from-source': buildFromSourceCommand,
   doctor: (argv) => {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write('usage: flowmatch doctor [--json]\n');
@@ -45,9 +48,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const run = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (run === undefined) {
-    process.stderr.write(`flowmatch: unknown command '${command}'\n\n${USAGE}`);
+    const near = closest(command, Object.keys(COMMANDS));
+    process.stderr.write(`flowmatch: unknown command '${command}'${near ? ` (did you mean '${near}'?)` : ''}\n\n${USAGE}`);
     return 2;
   }
   try {

@@ -4,9 +4,10 @@ import { LOCATION_OPTIONS, openRun, type RunLocation } from './run-model';
 import { isImageDataset } from './run-spec';
 import { heldOutNll } from './run-likelihood';
 import { printResult } from './output';
+import { checkCount, countOption } from './sample-counts';
 
 export const LIKELIHOOD_OPTIONS: OptionTable = {
-  n: { type: 'int', min: 1, help: 'held-out points (toys: fresh samples) or test images', default: '1000 for toys, 100 for images' },
+  n: countOption('held-out points (toys: fresh samples) or test images (the test split has 10,000); eval also draws as many samples', '1000 for toys, 100 for images'),
   K: { type: 'int', min: 1, help: 'dequantization draws per image', default: '1' },
   rtol: { type: 'number', min: 0, exclusiveMin: true, help: 'dopri5 relative tolerance', default: '1e-5' },
   atol: { type: 'number', min: 0, exclusiveMin: true, help: 'dopri5 absolute tolerance', default: '1e-5' },
@@ -25,7 +26,7 @@ export const NLL_USAGE = usage('flowmatch nll --run <folder> [options]', OPTIONS
 /** The likelihood options with their defaults, which depend on the data. */
 export function likelihoodSettings(o: Record<string, unknown>, images: boolean) {
   return {
-    n: (o.n as number | undefined) ?? (images ? 100 : 1000),
+    n: checkCount((o.n as number | undefined) ?? (images ? 100 : 1000), images),
     K: (o.K as number | undefined) ?? 1,
     rtol: (o.rtol as number | undefined) ?? 1e-5,
     atol: (o.atol as number | undefined) ?? 1e-5,

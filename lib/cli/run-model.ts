@@ -14,9 +14,9 @@ import { CosineScheduler, LinearVPScheduler, OTScheduler, PolynomialScheduler, V
 import { tensor } from '../creation';
 import { tidy, dispose } from '../scope';
 import type { Tensor } from '../tensor';
-import { loadSafetensors } from '../io/safetensors';
-import { loadCheckpoint } from '../train/checkpoint';
-import { MODEL_FILE } from '../train/trainer';
+import { ArgumentError, FlowmatchError } from '../errors';
+import { loadCheckpoint, loadVerifiedSafetensors } from '../train/checkpoint';
+import { CHECKPOINT_FILE, MODEL_FILE } from '../train/run-folder';
 import { UsageError, optionsFromRecord, readConfigFile, type OptionTable, type OptionValues } from './args';
 import { RUN_OPTIONS, resolveRunSpec, sampleShape, type RunSpec } from './run-spec';
 
@@ -92,15 +92,18 @@ export interface RunLocation {
   config?: string;
 }
 
-/** Re-raises a problem with a run's own files as a failure (exit 1) that names the file. */
+/** Re-raises a problem with a run's own files as a failure (exit 1, not a usage error) that names the file. */
 function inFile<T>(file: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     const message = (e as Error).message;
-    throw new Error(message.includes(file) ? message : `${file}: ${message}`);
+    const code = e instanceof FlowmatchError && !(e instanceof ArgumentError) ? e.code : 'ERR_RUN_FILE';
+    throw new FlowmatchError(code, message.includes(file) ? message : `${file}: ${message}`);
   }
 }
+
+const runError = (message: string): FlowmatchError => new FlowmatchError('ERR_RUN', message);
 
 interface StoredRun {
   given: OptionValues;
@@ -110,31 +113,40 @@ interface StoredRun {
   source: string;
 }
 
+/** The sampling weights of a checkpoint (the EMA's when it has one) and its metadata. */
+function checkpointWeights(source: string): { weights: Record<string, Tensor>; shadows: boolean; meta: Record<string, unknown> } {
+  const ckpt = inFile(source, () => loadCheckpoint(source));
+  const { ema, model: raw } = ckpt;
+  dispose([ckpt.optimizer, ckpt.rng, ema === undefined ? [] : raw]);
+  return { weights: ema ?? raw, shadows: ema !== undefined, meta: ckpt.meta };
+}
+
 /** The spec and the weights a run folder (config.json + model.safetensors) or a checkpoint holds. */
 function readRun(where: RunLocation): StoredRun {
   if (where.run !== undefined) {
     const dir = where.run;
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`run folder ${dir} does not exist`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw runError(`run folder ${dir} does not exist`);
     const configFile = where.config ?? path.join(dir, 'config.json');
-    if (!fs.existsSync(configFile)) throw new Error(`${dir} is not a run folder: it has no config.json (train one with \`flowmatch train --out ${dir}\`)`);
+    if (!fs.existsSync(configFile)) throw runError(`${dir} is not a run folder: it has no config.json (train one with \`flowmatch train --out ${dir}\`)`);
     const given = inFile(configFile, () => readConfigFile(configFile, RUN_OPTIONS));
     const source = path.join(dir, MODEL_FILE);
-    if (!fs.existsSync(source)) throw new Error(`${dir} has no ${MODEL_FILE}: its training has not written weights yet`);
-    return { given, weights: inFile(source, () => loadSafetensors(source)), shadows: false, source };
+    if (fs.existsSync(source)) return { given, weights: inFile(source, () => loadVerifiedSafetensors(source).tensors), shadows: false, source };
+    // Training removes the model copy while it commits a checkpoint (lib/train/run-folder.ts); the checkpoint has the same weights.
+    const checkpoint = path.join(dir, CHECKPOINT_FILE);
+    if (!fs.existsSync(checkpoint)) throw runError(`${dir} has no ${MODEL_FILE} or ${CHECKPOINT_FILE}: its training has not written weights yet`);
+    const { weights, shadows } = checkpointWeights(checkpoint);
+    return { given, weights, shadows, source: checkpoint };
   }
   const source = where.checkpoint as string;
-  if (!fs.existsSync(source)) throw new Error(`checkpoint ${source} does not exist`);
-  const ckpt = inFile(source, () => loadCheckpoint(source));
-  const { ema, model: raw } = ckpt;
-  dispose([ckpt.optimizer, ckpt.rng, ema === undefined ? [] : raw]);
-  const weights = ema ?? raw;
+  if (!fs.existsSync(source)) throw runError(`checkpoint ${source} does not exist`);
+  const { weights, shadows, meta } = checkpointWeights(source);
   try {
-    const stored = ckpt.meta.config;
+    const stored = meta.config;
     if (where.config === undefined && (stored === undefined || Object.keys(stored as object).length === 0)) {
       throw new UsageError(`${source} holds no run spec (it was not written by \`flowmatch train\`): pass --config <config.json>`);
     }
     const given = where.config !== undefined ? readConfigFile(where.config, RUN_OPTIONS) : inFile(source, () => optionsFromRecord(stored, RUN_OPTIONS, `the run spec in ${source}`));
-    return { given, weights, shadows: ema !== undefined, source };
+    return { given, weights, shadows, source };
   } catch (e) {
     dispose(weights);
     throw e;

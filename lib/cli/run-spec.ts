@@ -10,6 +10,8 @@ import { ACTIVATIONS } from '../nn/mlp';
 import { UsageError, kebab, type OptionTable, type OptionValues } from './args';
 
 export const IMAGE_DATASETS = ['fashion-mnist', 'mnist'] as const;
+/** Both image datasets label their images 0–9; --classes may be larger, but only these are ever trained. */
+export const IMAGE_CLASSES = 10;
 export const PATHS = ['ot', 'condot', 'vp', 've', 'cosine', 'linear-vp', 'polynomial'] as const;
 
 /** Which path takes which parameter; the rest are refused for that path. */
@@ -25,7 +27,7 @@ const PATH_PARAMETERS: Record<(typeof PATHS)[number], string[]> = {
 
 export const RUN_OPTIONS: OptionTable = {
   dataset: { type: 'string', choices: [...TOY_DATASETS, ...IMAGE_DATASETS], help: 'training data: a 2-D toy or an IDX image folder', default: 'checkerboard' },
-  dataRoot: { type: 'string', help: 'folder with the IDX files of fashion-mnist / mnist', default: FASHION_MNIST_DIR },
+  dataRoot: { type: 'string', help: 'folder with the IDX files (train-images-idx3-ubyte[.gz] and the other three); required for mnist', default: `${FASHION_MNIST_DIR} for fashion-mnist` },
   path: { type: 'string', choices: PATHS, help: 'probability path', default: 'ot' },
   sigmaMin: { type: 'number', min: 0, help: 'σ_min of the ot path (default 1e-4) or the ve path (default 0.01)' },
   sigmaMax: { type: 'number', min: 0, exclusiveMin: true, help: 'σ_max of the ve path', default: '50' },
@@ -39,7 +41,7 @@ export const RUN_OPTIONS: OptionTable = {
   modelChannels: { type: 'int', min: 1, help: 'U-Net base channels (× channel-mult must be a multiple of 32)', default: '32' },
   channelMult: { type: 'intList', min: 1, help: 'U-Net channel multiplier per level', default: '1,2,2' },
   numResBlocks: { type: 'int', min: 0, help: 'U-Net residual blocks per level', default: '2' },
-  attentionResolutions: { type: 'intList', min: 1, help: 'U-Net attention at these resolutions in pixels, e.g. 14,7', default: 'none' },
+  attentionResolutions: { type: 'intList', min: 1, minItems: 0, help: 'U-Net attention at these resolutions in pixels, e.g. 14,7', default: 'none' },
   numHeads: { type: 'int', min: 1, help: 'U-Net attention heads', default: '4' },
   dropout: { type: 'number', min: 0, max: 0.99, help: 'U-Net dropout rate', default: '0' },
   classes: { type: 'int', min: 1, help: 'class-conditional U-Net with this many classes (10 for fashion-mnist)' },
@@ -122,10 +124,14 @@ export function resolveRunSpec(given: OptionValues): RunSpec {
   if (model === 'mlp' && images) throw new UsageError(`--model mlp works on the 2-D toys; use --model unet for ${dataset}`);
   if (model === 'unet' && !images) throw new UsageError(`--model unet works on images; use --model mlp for ${dataset}`);
   if (!images) refuse(given, ['dataRoot'], `to the 2-D toy ${dataset}`);
+  // The default folder is Debian's Fashion-MNIST; reading it for mnist would train on the wrong data without a word.
+  if (dataset === 'mnist' && v.dataRoot === undefined) {
+    throw new UsageError(`--dataset mnist needs --data-root <folder> with the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, raw or .gz); flowmatch does not download them, and ${FASHION_MNIST_DIR} holds Fashion-MNIST`);
+  }
   refuse(given, PATHS.flatMap((p) => PATH_PARAMETERS[p]).filter((k, i, all) => all.indexOf(k) === i && !PATH_PARAMETERS[path].includes(k)), `to --path ${path}`);
   refuse(given, model === 'mlp' ? UNET_KEYS : MLP_KEYS, `to --model ${model}`);
   if (v.labelDropout !== undefined && v.classes === undefined) throw new UsageError('--label-dropout needs --classes (a class-conditional model)');
-  if (v.classes !== undefined && v.classes < 10) throw new UsageError(`Expected at least 10 classes for --classes (${dataset} has labels 0–9) but received ${v.classes}`);
+  if (v.classes !== undefined && v.classes < IMAGE_CLASSES) throw new UsageError(`Expected at least ${IMAGE_CLASSES} classes for --classes (${dataset} has labels 0–9) but received ${v.classes}`);
   if (v.schedule === 'constant' && v.warmupSteps !== undefined) throw new UsageError('--warmup-steps applies to --schedule warmup or cosine');
 
   const spec: RunSpec = {

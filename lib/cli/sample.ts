@@ -14,23 +14,24 @@ import { readLowRes } from './low-res-input';
 import { drawSamples } from './draw-samples';
 import { samplesPicture } from './pictures';
 import { printResult } from './output';
+import { checkCount, countOption } from './sample-counts';
 
 const OPTIONS: OptionTable = {
   ...LOCATION_OPTIONS,
   png: { type: 'string', help: 'write the samples as a picture (scatter plot or image grid)' },
   safetensors: { type: 'string', help: "write the samples as tensor 'samples' of a safetensors file" },
-  n: { type: 'int', min: 1, help: 'number of samples', default: '2000 for toys, 64 for images, or one per --low-res image' },
+  n: countOption('number of samples', '2000 for toys, 64 for images, or one per --low-res image'),
   method: { type: 'string', choices: METHOD_NAMES, help: 'ODE solver', default: 'dopri5' },
   steps: { type: 'int', min: 1, help: 'steps of a fixed-grid solver', default: '100' },
   rtol: { type: 'number', min: 0, exclusiveMin: true, help: 'relative tolerance of an adaptive solver', default: '1e-5' },
   atol: { type: 'number', min: 0, exclusiveMin: true, help: 'absolute tolerance of an adaptive solver', default: '1e-5' },
   seed: { type: 'int', min: 0, help: 'random seed of the noise', default: '0' },
-  labels: { type: 'intList', min: 0, help: 'class labels (class-conditional runs), cycled over the samples' },
+  labels: { type: 'intList', min: 0, help: 'class labels (class-conditional runs), cycled over the samples', default: 'uniformly random classes, seeded by --seed' },
   guidance: { type: 'number', help: 'classifier-free guidance weight w', default: '0' },
   lowRes: { type: 'string', help: 'super-resolution inputs: a PNG of one image or a safetensors tensor of images' },
   lowResFromTest: { type: 'int', min: 1, help: 'super-resolution inputs: the first N test images, downsampled 2×' },
   batchSize: { type: 'int', min: 1, help: 'samples per solver batch', default: '10000 for toys, 64 for images' },
-  json: { type: 'bool', help: 'print {nfe, n, files} as JSON on stdout' },
+  json: { type: 'bool', help: 'print {nfe, n, files} (and the labels of a class-conditional run) as JSON on stdout' },
 };
 
 export const SAMPLE_USAGE = usage('flowmatch sample --run <folder> --png <file> [options]', OPTIONS);
@@ -53,7 +54,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   try {
     lowRes = o.lowRes !== undefined ? readLowRes(o.lowRes as string, run.spec) : o.lowResFromTest !== undefined ? lowResFromTest(run.spec, o.lowResFromTest as number) : undefined;
     const images = isImageDataset(run.spec.dataset);
-    const n = (o.n as number | undefined) ?? lowRes?.shape[0] ?? (images ? 64 : 2000);
+    const n = checkCount((o.n as number | undefined) ?? lowRes?.shape[0] ?? (images ? 64 : 2000), images);
     if (lowRes !== undefined && lowRes.shape[0] < n) throw new UsageError(`--n ${n} needs as many low-resolution images but there are ${lowRes.shape[0]}`);
     const drawn = drawSamples(run, {
       n,
@@ -80,7 +81,8 @@ export async function sampleCommand(argv: string[]): Promise<number> {
         await writePng(png, picture);
         files.push(png);
       }
-      printResult(o.json === true, { nfe: drawn.nfe, n, files }, () => `${n} samples, ${drawn.nfe} NFE per batch → ${files.join(', ')}`);
+      // A class-conditional run reports each sample's label, drawn ones included.
+      printResult(o.json === true, { nfe: drawn.nfe, n, files, ...(drawn.labels === undefined ? {} : { labels: drawn.labels }) }, () => `${n} samples, ${drawn.nfe} NFE per batch → ${files.join(', ')}`);
       return 0;
     } finally {
       drawn.samples.dispose();

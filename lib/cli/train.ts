@@ -2,15 +2,19 @@
  * `flowmatch train`: resolves the run spec (flags over --config over the defaults), trains
  * with lib/train, and adds loss.png and samples.png to the run folder. Ctrl-C stops after
  * the current step with a valid checkpoint; a second Ctrl-C ends the process at once.
+ * --resume continues a run with the spec in its config.json: only the options in
+ * RESUME_MAY_CHANGE may differ from it, anything else given must agree with it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { train, CHECKPOINT_FILE, METRICS_FILE } from '../train/trainer';
+import { CONFIG_FILE } from '../train/run-folder';
+import { manualSeed } from '../runtime';
 import { writePng } from '../io/png';
 import { lowResFromTest, trainingConditioning, trainingData } from './run-data';
 import { buildModel, buildPath, type TrainedRun } from './run-model';
 import { RUN_OPTIONS, isImageDataset, resolveRunSpec, type RunSpec } from './run-spec';
-import { UsageError, parseArgs, readConfigFile, usage, type OptionTable, type OptionValues } from './args';
+import { UsageError, kebab, parseArgs, readConfigFile, usage, type OptionTable, type OptionValues } from './args';
 import { drawSamples } from './draw-samples';
 import { lossPicture, samplesPicture } from './pictures';
 import { printResult } from './output';
@@ -21,7 +25,7 @@ const IMAGE_PREVIEW = 16;
 const OPTIONS: OptionTable = {
   ...RUN_OPTIONS,
   out: { type: 'string', help: 'run folder', default: 'runs/<dataset>' },
-  resume: { type: 'bool', help: 'continue the run in --out from its checkpoint (its config.json is the base config)' },
+  resume: { type: 'bool', help: 'continue the run in --out from its checkpoint, with its config.json (only --steps and --checkpoint-every may change)' },
   config: { type: 'string', help: 'JSON file of options (camelCase or kebab-case keys); flags override it' },
   previewSamples: { type: 'int', min: 0, help: 'samples drawn for samples.png at the end (0: none)', default: `${TOY_PREVIEW} for toys, ${IMAGE_PREVIEW} for images` },
   json: { type: 'bool', help: 'print the result as JSON on stdout' },
@@ -29,6 +33,9 @@ const OPTIONS: OptionTable = {
 
 
 const OWN = ['out', 'resume', 'config', 'previewSamples', 'json'];
+
+/** What a resumed run may change: how long it runs and how often it saves, not what it trains. */
+const RESUME_MAY_CHANGE = ['steps', 'checkpointEvery'];
 
 export const TRAIN_USAGE = usage('flowmatch train [options]', OPTIONS);
 
@@ -47,14 +54,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const { run: flags, own } = split(values);
   const resume = own.resume === true;
-  const outGiven = own.out as string | undefined;
-  const previous = resume && outGiven !== undefined ? path.join(outGiven, 'config.json') : undefined;
-  const base = own.config !== undefined ? readConfigFile(own.config as string, RUN_OPTIONS) : previous !== undefined && fs.existsSync(previous) ? readConfigFile(previous, RUN_OPTIONS) : {};
-  const spec = resolveRunSpec({ ...base, ...flags });
-  const out = outGiven ?? path.join('runs', spec.dataset);
-  if (resume && !fs.existsSync(path.join(out, CHECKPOINT_FILE))) throw new UsageError(`--resume: ${out} has no ${CHECKPOINT_FILE} to continue from`);
+  const given = { ...(own.config !== undefined ? readConfigFile(own.config as string, RUN_OPTIONS) : {}), ...flags };
+  const fresh = resume ? undefined : resolveRunSpec(given);
+  const out = (own.out as string | undefined) ?? path.join('runs', fresh?.dataset ?? String(given.dataset ?? 'checkerboard'));
+  const spec = fresh ?? resumedSpec(out, given, own.out === undefined);
   if (!resume && fs.existsSync(path.join(out, CHECKPOINT_FILE))) throw new UsageError(`${out} already holds a run: pass --resume to continue it, or choose another --out`);
 
+  // The initial weights come from the seed too, so two runs with one seed are the same run.
+  manualSeed(spec.seed);
   const model = buildModel(spec);
   const source = trainingData(spec);
   const controller = new AbortController();
@@ -82,6 +89,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       checkpointEvery: spec.checkpointEvery,
       signal: controller.signal,
       config: spec as unknown as Record<string, unknown>,
+      onWarning: (message) => process.stderr.write(`flowmatch train: ${message}\n`),
     });
     const files = [CHECKPOINT_FILE, 'model.safetensors', METRICS_FILE, 'config.json'].map((f) => path.join(out, f));
     if (fs.existsSync(path.join(out, METRICS_FILE)) && fs.statSync(path.join(out, METRICS_FILE)).size > 0) {
@@ -105,6 +113,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
     source.release();
     model.dispose();
   }
+}
+
+/** The spec of the run in `out`, with the options a resume may change taken from `given`; other differences are refused. */
+function resumedSpec(out: string, given: OptionValues, defaultOut: boolean): RunSpec {
+  if (!fs.existsSync(path.join(out, CHECKPOINT_FILE))) {
+    const where = defaultOut ? ` (without --out, --resume continues runs/<--dataset>, here ${out})` : '';
+    throw new UsageError(`--resume: ${out} has no ${CHECKPOINT_FILE} to continue from${where}`);
+  }
+  const file = path.join(out, CONFIG_FILE);
+  if (!fs.existsSync(file)) throw new UsageError(`--resume: ${out} has no ${CONFIG_FILE}, so its run spec is unknown; start a new run in another --out`);
+  const saved = resolveRunSpec(readConfigFile(file, RUN_OPTIONS)) as unknown as OptionValues;
+  const differ = Object.entries(given).filter(([k, v]) => !RESUME_MAY_CHANGE.includes(k) && JSON.stringify(v) !== JSON.stringify(saved[k]));
+  if (differ.length > 0) {
+    const list = differ.map(([k, v]) => `--${kebab(k)} ${JSON.stringify(v)} (the run has ${saved[k] === undefined ? 'none' : JSON.stringify(saved[k])})`).join(', ');
+    throw new UsageError(`--resume continues the run in ${out} as ${file} describes it; these options differ from it: ${list}. Drop them (only ${RESUME_MAY_CHANGE.map((k) => `--${kebab(k)}`).join(' and ')} may change), or start a new run in another --out`);
+  }
+  const changes = Object.fromEntries(Object.entries(given).filter(([k]) => RESUME_MAY_CHANGE.includes(k)));
+  return resolveRunSpec({ ...saved, ...changes });
 }
 
 /** A first look at the trained model: toy samples by dopri5, or an image grid by 25 midpoint steps. */

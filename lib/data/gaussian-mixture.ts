@@ -7,7 +7,7 @@ import { Tensor, asTensor } from '../tensor';
 import { tensor, rand, randn, zeros } from '../creation';
 import { tidy } from '../scope';
 import { ShapeError } from '../errors';
-import { checkInt, checkNumber, fail } from '../validate';
+import { checkInt, checkNumber, checkOptions, fail } from '../validate';
 import type { Device } from '../device';
 
 export interface GaussianMixtureSpec {
@@ -48,7 +48,7 @@ export class GaussianMixture {
   /** n draws (float32, [n, d]) and the component each came from (int64, [n]), from flowmatch's RNG. */
   sampleWithComponents(n: number, opts: { device?: Device } = {}): { x: Tensor; components: Tensor<'int64'> } {
     checkInt(n, 'n', 0);
-    const device = opts.device ?? 'cpu';
+    const device = checkOptions(opts, 'options').device ?? 'cpu';
     return tidy(() => {
       let cumulative = 0;
       const thresholds = this.weights.slice(0, -1).map((w) => (cumulative += w));

@@ -5,7 +5,8 @@
 import { Tensor } from '../tensor';
 import { tensor } from '../creation';
 import { DatasetError } from './dataset-error';
-import { readMaybeGzip } from './read-file';
+import { MAX_DATASET_BYTES, readMaybeGzip } from './read-file';
+import { formatBytes } from '../io/read-file';
 
 interface ElementType {
   name: string;
@@ -27,9 +28,36 @@ const TYPES: Record<number, ElementType> = {
  * int16 widen to int32, int32, float32 and float64 keep their type.
  */
 export function readIdx(file: string): Tensor {
-  const bytes = readMaybeGzip(file);
+  // The header bounds the inflation of a gzip file: its content must be exactly that size.
+  const bytes = readMaybeGzip(file, (head) => readHeader(head, file, false).need);
+  const { type, shape, headerBytes, count, need } = readHeader(bytes, file, true);
+  if (bytes.length < need) {
+    throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX data (${bytes.length} bytes; shape [${shape}] of ${type.name} needs ${need})`);
+  }
+  if (bytes.length > need) {
+    throw new DatasetError('ERR_DATA_FORMAT', `${file}: ${bytes.length - need} bytes after the IDX data of shape [${shape}] (${type.name}); the header does not describe this file`);
+  }
+  if (type.name === 'uint8') return tensor(new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, count), { shape });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = type.name === 'float32' ? new Float32Array(count) : type.name === 'float64' ? new Float64Array(count) : new Int32Array(count);
+  for (let i = 0; i < count; i++) values[i] = type.read(view, headerBytes + i * type.bytes);
+  return tensor(values, { shape });
+}
+
+interface IdxHeader {
+  type: ElementType;
+  shape: number[];
+  headerBytes: number;
+  count: number;
+  /** The size of the whole file that this header describes. */
+  need: number;
+}
+
+/** The magic number and sizes at the start of `bytes`; `whole` says whether `bytes` is the whole file or only its head. */
+function readHeader(bytes: Buffer, file: string, whole: boolean): IdxHeader {
   const hex = (i: number) => `0x${(bytes[i] ?? 0).toString(16).padStart(2, '0')}`;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || TYPES[bytes[2]] === undefined || bytes[3] === 0) {
+    if (!whole && bytes.length < 4) throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX header (${bytes.length} bytes)`);
     throw new DatasetError('ERR_DATA_FORMAT',
       `${file}: not an IDX file (magic number ${[0, 1, 2, 3].map(hex).join(' ')}; expected 0x00 0x00, a type code 0x08–0x0e and a dimension count)`);
   }
@@ -43,14 +71,9 @@ export function readIdx(file: string): Tensor {
   const shape = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
   const count = shape.reduce((a, b) => a * b, 1);
   const need = headerBytes + count * type.bytes;
-  if (bytes.length < need) {
-    throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX data (${bytes.length} bytes; shape [${shape}] of ${type.name} needs ${need})`);
+  // Checked before anything of that size is allocated or inflated.
+  if (need > MAX_DATASET_BYTES) {
+    throw new DatasetError('ERR_DATA_TOO_LARGE', `${file}: the IDX header describes shape [${shape}] of ${type.name}, ${need} bytes; the limit is ${MAX_DATASET_BYTES} (${formatBytes(MAX_DATASET_BYTES)})`);
   }
-  if (bytes.length > need) {
-    throw new DatasetError('ERR_DATA_FORMAT', `${file}: ${bytes.length - need} bytes after the IDX data of shape [${shape}] (${type.name}); the header does not describe this file`);
-  }
-  if (type.name === 'uint8') return tensor(new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, count), { shape });
-  const values = type.name === 'float32' ? new Float32Array(count) : type.name === 'float64' ? new Float64Array(count) : new Int32Array(count);
-  for (let i = 0; i < count; i++) values[i] = type.read(view, headerBytes + i * type.bytes);
-  return tensor(values, { shape });
+  return { type, shape, headerBytes, count, need };
 }

@@ -3,13 +3,13 @@
  * labels), or in one subfolder per class (labels are the subfolders' indices in sorted
  * order, as torchvision's ImageFolder). All images must share width, height and channels.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor } from '../creation';
 import { tidy } from '../scope';
-import { decodePng, PngError, type PngImage } from '../io/png';
+import { PngError, readPng, type PngImage } from '../io/png';
 import { DatasetError } from './dataset-error';
-import { checkFolder } from './read-file';
+import { asDatasetError, checkFolder } from './read-file';
 import type { ImageDataset } from './image-dataset';
 
 export interface ImageFolderDataset extends ImageDataset {
@@ -52,11 +52,13 @@ function pngsIn(folder: string): string[] {
   return readdirSync(folder).filter((name) => name.toLowerCase().endsWith('.png')).sort().map((name) => join(folder, name));
 }
 
+const DATASET_CODE: Record<string, string> = { ERR_PNG_TRUNCATED: 'ERR_DATA_TRUNCATED', ERR_PNG_TOO_LARGE: 'ERR_DATA_TOO_LARGE' };
+
 function decode(file: string): PngImage {
   try {
-    return decodePng(readFileSync(file));
+    return readPng(file);
   } catch (e) {
-    if (e instanceof PngError) throw new DatasetError(e.code === 'ERR_PNG_TRUNCATED' ? 'ERR_DATA_TRUNCATED' : 'ERR_DATA_FORMAT', `${file}: ${e.message}`);
-    throw e;
+    if (e instanceof PngError) throw new DatasetError(DATASET_CODE[e.code] ?? 'ERR_DATA_FORMAT', e.message);
+    throw asDatasetError(e);
   }
 }

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor';
 import { tensor } from '../creation';
 import { tidy } from '../scope';
 import { ShapeError } from '../errors';
-import { checkBool, checkFunction, checkInt, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkOptions, fail } from '../validate';
 import { seededPermutation } from './shuffle';
 
 export interface Batch {
@@ -93,7 +93,8 @@ export class DataLoader {
   }
 
   /** Batches from step `from` (default 0) up to, not including, `to` (default: forever). */
-  *batches(opts: { from?: number; to?: number } = {}): Generator<Batch> {
+  *batches(options: { from?: number; to?: number } = {}): Generator<Batch> {
+    const opts = checkOptions(options, 'options');
     const from = checkInt(opts.from ?? 0, 'from', 0);
     const to = opts.to === undefined ? Infinity : checkInt(opts.to, 'to', from);
     for (let step = from; step < to; step++) yield this.batch(step);

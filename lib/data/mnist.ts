@@ -4,14 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { tidy } from '../scope';
-import { checkOneOf } from '../validate';
+import { checkOneOf, checkOptions } from '../validate';
 import { DatasetError } from './dataset-error';
 import { readIdx } from './idx';
 import { checkFolder, findFile } from './read-file';
 import type { ImageDataset } from './image-dataset';
 
-/** Where Debian's dataset-fashion-mnist package puts the files. */
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+/**
+ * The default Fashion-MNIST folder: $FLOWMATCH_FASHION_MNIST_DIR when set (files kept
+ * elsewhere, or a missing folder to exercise the absent-data paths), else where Debian's
+ * dataset-fashion-mnist package puts them.
+ */
+export const FASHION_MNIST_DIR = process.env.FLOWMATCH_FASHION_MNIST_DIR || '/usr/share/datasets/fashion-mnist';
 
 export interface MnistOptions {
   /** The folder with the IDX files; FASHION_MNIST_DIR when it exists and none is given. */
@@ -21,7 +25,8 @@ export interface MnistOptions {
 }
 
 /** Images as uint8 [N, 1, 28, 28] (0 = background) and labels as int64 [N] in 0..9. */
-export function loadMnist(opts: MnistOptions = {}): ImageDataset {
+export function loadMnist(options: MnistOptions = {}): ImageDataset {
+  const opts = checkOptions(options, 'options');
   const root = opts.root ?? (existsSync(FASHION_MNIST_DIR) ? FASHION_MNIST_DIR : undefined);
   if (root === undefined) {
     throw new DatasetError('ERR_DATA_NOT_FOUND', `No MNIST folder given and the default ${FASHION_MNIST_DIR} does not exist: pass {root: '<folder with the IDX files>'}`);

@@ -3,6 +3,7 @@
  * order of an epoch depends only on (seed, epoch): a run resumed at any step sees the same
  * batches, whatever else drew random numbers in between.
  */
+import { checkInt } from '../validate';
 
 /** A 32-bit avalanche mix (MurmurHash3's finaliser): nearby inputs give unrelated outputs. */
 function mix32(h: number): number {
@@ -27,6 +28,10 @@ function uniformStream(seed: number, stream: number): () => number {
 
 /** A uniformly random permutation of 0..n−1 (Fisher–Yates), fixed by (seed, stream). */
 export function seededPermutation(n: number, seed: number, stream = 0): Int32Array {
+  // Indices are int32; a longer permutation could not be held (nor used to index a batch).
+  checkInt(n, 'n', 0, 2 ** 31 - 1);
+  checkInt(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  checkInt(stream, 'stream', 0, Number.MAX_SAFE_INTEGER);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const next = uniformStream(seed, stream);

@@ -5,11 +5,11 @@
  * Differences from FFJORD: angles along moons and circles are uniform at random rather than
  * evenly spaced, and pinwheel rows cycle through the arms rather than being permuted.
  */
-import { Tensor } from '../tensor';
+import { Tensor, asTensor } from '../tensor';
 import { arange, rand, randint, randn, tensor } from '../creation';
 import { stack } from '../functional';
 import { tidy } from '../scope';
-import { checkInt, checkOneOf, fail } from '../validate';
+import { checkInt, checkOneOf, checkOptions, fail } from '../validate';
 import type { Device } from '../device';
 import { GaussianMixture } from './gaussian-mixture';
 
@@ -23,7 +23,7 @@ export interface ToyOptions {
  * (2, 2) are dark corners. See insideCheckerboard.
  */
 export function checkerboard(n: number, opts: ToyOptions = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   return tidy(() => {
     const x = rand([checkInt(n, 'n', 0)], o).mul(4).sub(2);
     const yInColumn = rand([n], o).sub(randint(0, 2, [n], o).mul(2));
@@ -34,7 +34,7 @@ export function checkerboard(n: number, opts: ToyOptions = {}): Tensor {
 
 /** Whether each point [n, 2] lies on a dark square of checkerboard(): bool [n]. */
 export function insideCheckerboard(points: Tensor): Tensor<'bool'> {
-  const shape = points.shape;
+  const shape = asTensor(points, 'points').shape;
   if (shape.length !== 2 || shape[1] !== 2) fail('points of shape [n, 2]', 'points', shape);
   return tidy(() => {
     const cell = points.div(2).floor();
@@ -53,7 +53,7 @@ export const EIGHT_GAUSSIANS = new GaussianMixture({
 });
 
 export function eightGaussians(n: number, opts: ToyOptions = {}): Tensor {
-  return EIGHT_GAUSSIANS.sample(checkInt(n, 'n', 0), opts);
+  return EIGHT_GAUSSIANS.sample(checkInt(n, 'n', 0), checkOptions(opts, 'options'));
 }
 
 /**
@@ -62,7 +62,7 @@ export function eightGaussians(n: number, opts: ToyOptions = {}): Tensor {
  * noise 0.1 before scaling.
  */
 export function moons(n: number, opts: ToyOptions & { noise?: number } = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   const noise = opts.noise ?? 0.1;
   return tidy(() => {
     const upper = arange(checkInt(n, 'n', 0), undefined, 1, o).lt(Math.ceil(n / 2)).to('float32');
@@ -80,7 +80,7 @@ export function moons(n: number, opts: ToyOptions & { noise?: number } = {}): Te
  * points near radius 3, half near 1.5, Gaussian noise 0.24 after scaling.
  */
 export function circles(n: number, opts: ToyOptions & { noise?: number } = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   const noise = opts.noise ?? 0.08;
   return tidy(() => {
     const outer = arange(checkInt(n, 'n', 0), undefined, 1, o).lt(Math.ceil(n / 2)).to('float32');
@@ -96,7 +96,7 @@ export function circles(n: number, opts: ToyOptions & { noise?: number } = {}): 
  * [1.5π, 4.5π], point (s·cos s, s·sin s) + N(0, 1) noise, all divided by 5.
  */
 export function swissRoll(n: number, opts: ToyOptions & { noise?: number } = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   const noise = opts.noise ?? 1;
   return tidy(() => {
     const s = rand([checkInt(n, 'n', 0)], o).mul(3 * Math.PI).add(1.5 * Math.PI);
@@ -109,7 +109,7 @@ export function swissRoll(n: number, opts: ToyOptions & { noise?: number } = {})
  * uniform [0, 0.5)² jitter, the second half point-reflected, all ÷3, plus N(0, 0.1²) noise.
  */
 export function twoSpirals(n: number, opts: ToyOptions = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   return tidy(() => {
     const m = rand([checkInt(n, 'n', 0)], o).sqrt().mul(3 * Math.PI);
     const arm = stack([m.cos().mul(m).neg(), m.sin().mul(m)], 1).add(rand([n, 2], o).mul(0.5));
@@ -123,7 +123,7 @@ export function twoSpirals(n: number, opts: ToyOptions = {}): Tensor {
  * for arm k, then ×2. Row i belongs to arm i mod 5.
  */
 export function pinwheel(n: number, opts: ToyOptions = {}): Tensor {
-  const o = { device: opts.device };
+  const o = { device: checkOptions(opts, 'options').device };
   return tidy(() => {
     const z = randn([checkInt(n, 'n', 0), 2], o);
     const radial = z.select(1, 0).mul(0.3).add(1);

@@ -3,12 +3,12 @@
  * image datasets. Decodes non-interlaced images with 1, 2, 4 or 8 bits per sample in every
  * colour type; 16-bit and interlaced files are rejected as unsupported rather than guessed at.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { crc32 } from './crc32';
 import { FlowmatchError } from '../errors';
 import { checkInt, fail } from '../validate';
+import { readRegularFile } from './read-file';
+import { writeFileAtomic } from './atomic-write';
 
 /** 8-bit pixels, row-major, channels interleaved (gray, RGB or RGBA). */
 export interface PngImage {
@@ -20,9 +20,18 @@ export interface PngImage {
 
 /**
  * A file that is not a PNG we can read. `code` says why: ERR_PNG_SIGNATURE, ERR_PNG_CRC,
- * ERR_PNG_TRUNCATED, ERR_PNG_UNSUPPORTED or ERR_PNG_INVALID.
+ * ERR_PNG_TRUNCATED, ERR_PNG_UNSUPPORTED, ERR_PNG_INVALID or ERR_PNG_TOO_LARGE.
  */
 export class PngError extends FlowmatchError {}
+
+/**
+ * The most pixels a decoded image may have: 2^27 (about 134 million, e.g. 11585×11585), so
+ * the decoded RGBA pixels stay within 512 MiB whatever the header claims.
+ */
+export const MAX_PNG_PIXELS = 2 ** 27;
+
+/** The largest PNG file readPng reads: 256 MiB. */
+export const MAX_PNG_FILE_BYTES = 2 ** 28;
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -210,11 +219,18 @@ export function decodePng(buffer: Uint8Array): PngImage {
   if (header === undefined) throw new PngError('ERR_PNG_INVALID', 'PNG has no IHDR chunk');
   if (idat.length === 0) throw new PngError('ERR_PNG_INVALID', 'PNG has no IDAT chunk');
   if (header.colorType === ColorType.Palette && palette === undefined) throw new PngError('ERR_PNG_INVALID', 'Palette PNG has no PLTE chunk');
+  const expected = filteredSize(header);
   let raw: Buffer;
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    // The header fixes the size of the image data exactly; inflating past it is refused, so a
+    // small file cannot make the decoder allocate more than its IHDR declares.
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });
   } catch (e) {
-    const truncated = (e as { code?: string }).code === 'Z_BUF_ERROR';
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PngError('ERR_PNG_INVALID', `PNG image data inflates to more than the ${expected} bytes its IHDR (${header.width}×${header.height}) declares`);
+    }
+    const truncated = code === 'Z_BUF_ERROR';
     throw new PngError(truncated ? 'ERR_PNG_TRUNCATED' : 'ERR_PNG_INVALID', `PNG image data ${truncated ? 'is truncated' : 'does not inflate'}: ${(e as Error).message}`);
   }
   const samples = unfilter(raw, header);
@@ -234,7 +250,15 @@ function readHeader(body: Buffer): Header {
   if (body[10] !== 0 || body[11] !== 0) throw new PngError('ERR_PNG_UNSUPPORTED', `PNG compression method ${body[10]} / filter method ${body[11]} is unsupported`);
   if (body[12] === 1) throw new PngError('ERR_PNG_UNSUPPORTED', 'Interlaced (Adam7) PNG is unsupported; save it non-interlaced');
   if (body[12] !== 0) throw new PngError('ERR_PNG_INVALID', `PNG interlace method ${body[12]} is not valid`);
+  if (width * height > MAX_PNG_PIXELS) {
+    throw new PngError('ERR_PNG_TOO_LARGE', `PNG size ${width}×${height} is ${width * height} pixels; the decoder's limit is ${MAX_PNG_PIXELS}`);
+  }
   return { width, height, depth, colorType };
+}
+
+/** The bytes of inflated image data a non-interlaced image has: each row's samples and its filter byte. */
+function filteredSize(h: Header): number {
+  return h.height * (Math.ceil((h.width * SAMPLES_PER_PIXEL[h.colorType] * h.depth) / 8) + 1);
 }
 
 /** Undoes the per-row filters; returns the packed rows without their filter bytes. */
@@ -243,7 +267,7 @@ function unfilter(raw: Buffer, h: Header): Uint8Array {
   const stride = Math.ceil((h.width * bitsPerPixel) / 8);
   // Filters work on bytes, comparing each with the byte of the previous whole pixel (at least 1 byte back).
   const bpp = Math.max(1, bitsPerPixel >> 3);
-  const needed = h.height * (stride + 1);
+  const needed = filteredSize(h);
   if (raw.length < needed) throw new PngError('ERR_PNG_TRUNCATED', `PNG image data holds ${raw.length} bytes; ${h.width}×${h.height} needs ${needed}`);
   const out = new Uint8Array(h.height * stride);
   for (let y = 0; y < h.height; y++) {
@@ -306,29 +330,22 @@ function expandPixels(packed: Uint8Array, h: Header, palette: Buffer | undefined
 
 // ---- files ------------------------------------------------------------------------------
 
+/** Reads and decodes a PNG file (a regular file of at most MAX_PNG_FILE_BYTES); PngError messages name the file. */
+export function readPng(file: string): PngImage {
+  const bytes = readRegularFile(file, MAX_PNG_FILE_BYTES);
+  try {
+    return decodePng(bytes);
+  } catch (e) {
+    if (e instanceof PngError) throw new PngError(e.code, `${file}: ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * Writes `image` to `path` so that readers see the old file or the complete new one, never
- * half of it: a temporary file in the same folder (rename is atomic only within one file
- * system), flushed to disk, then renamed over the target.
+ * half of it (lib/io/atomic-write); failures are FlowmatchErrors (ERR_WRITE) naming the file.
  */
 export async function writePng(path: string, image: PngImage): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) fail('a file path', 'path', path);
-  const bytes = encodePng(image);
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(temp, 'wx');
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } catch (e) {
-    await file.close();
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
-  await file.close();
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(path, encodePng(image));
 }

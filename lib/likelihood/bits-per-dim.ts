@@ -48,7 +48,7 @@ export function bitsPerDim(model: VelocityModel, images: Tensor, opts: BitsPerDi
     const x = images.to(dtype);
     const draws: Tensor[] = [];
     for (let k = 0; k < K; k++) {
-      const u = noise === undefined ? rand(images.shape, { dtype }) : noise.select(0, k).to(dtype);
+      const u = noise === undefined ? rand(images.shape, { dtype, device: images.device }) : noise.select(0, k).to({ dtype, device: images.device });
       const z = x.add(u).mul(2 / 256).sub(1);
       draws.push(logProb(model, z, likelihoodOptions));
     }

@@ -6,6 +6,10 @@
  *
  * solved backwards from t = 1 to 0 on the augmented state [x, Δ] with dΔ/dt = div v and
  * Δ(1) = 0, so Δ(0) = −∫_0^1 div v dt and log p_1(x_1) = log N(x_0; 0, I) + Δ(0).
+ *
+ * The model's time has the state's dtype (what torchdiffeq hands its function: a float32
+ * time would cap a float64 solve near 1e-8), and everything created here lives on x_1's
+ * device.
  */
 import { Tensor } from '../tensor';
 import { zeros, full, randn, randint } from '../creation';
@@ -18,12 +22,19 @@ import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
 import { exactDivergence, hutchinsonDivergence } from './divergence';
 
+/**
+ * Every probe is a tensor of x1's shape held for the whole solve and costs one VJP per
+ * evaluation; the estimator's variance falls only as 1/probes, so more than this is never
+ * worth its cost (and 1e9 would never finish).
+ */
+const MAX_PROBES = 1024;
+
 export interface LikelihoodOptions {
   /** 'exact' (one VJP per element of a sample) or 'hutchinson' (one per probe). Default 'exact'. */
   divergence?: 'exact' | 'hutchinson';
   /** Hutchinson probe distribution. Default 'rademacher'. */
   probe?: 'rademacher' | 'gaussian';
-  /** Hutchinson probes per sample, drawn once per solve and averaged. Default 1. */
+  /** Hutchinson probes per sample (1 to 1024), drawn once per solve and averaged. Default 1. */
   probes?: number;
   /** Default 'dopri5'. */
   method?: OdeMethod;
@@ -59,7 +70,7 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
   if (opts === null || typeof opts !== 'object') fail('an options object', 'likelihood options', opts);
   const kind = checkOneOf(opts.divergence ?? 'exact', ['exact', 'hutchinson'], 'divergence');
   const probeKind = checkOneOf(opts.probe ?? 'rademacher', ['rademacher', 'gaussian'], 'probe');
-  const probeCount = checkInt(opts.probes ?? 1, 'probes', 1);
+  const probeCount = checkInt(opts.probes ?? 1, 'probes', 1, MAX_PROBES);
   const method = checkOneOf(opts.method ?? 'dopri5', METHOD_NAMES, 'method');
   const steps = checkInt(opts.steps ?? 100, 'steps', 1);
   const priorStd = checkNumber(opts.priorStd ?? 1, 'priorStd', { positive: true, finite: true });
@@ -68,8 +79,9 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
 
   return tidy(() => {
     const probes = kind === 'exact' ? [] : Array.from({ length: probeCount }, () => drawProbe(x1, probeKind));
+    const like = { dtype: x1.dtype, device: x1.device };
     const f = (t: number, [x]: Tensor[]): Tensor[] => {
-      const time = full([n], t, { dtype: 'float32' });
+      const time = full([n], t, like);
       return enableGrad(() => {
         const leaf = x.detach().requiresGrad_();
         const v = callModel(model, leaf, time, opts.conditioning);
@@ -78,7 +90,7 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
       });
     };
     const solverOptions = isAdaptive(method) ? { noOvershoot: true } : { step_size: 1 / steps };
-    const r = odeint(f, [x1, zeros([n], { dtype: x1.dtype })], [1, 0], { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: solverOptions });
+    const r = odeint(f, [x1, zeros([n], like)], [1, 0], { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: solverOptions });
     const x0 = r.solution[0].select(0, 1);
     const delta = r.solution[1].select(0, 1);
     // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
@@ -101,6 +113,6 @@ export function logProb(model: VelocityModel, x1: Tensor, opts: LikelihoodOption
 }
 
 function drawProbe(like: Tensor, kind: 'rademacher' | 'gaussian'): Tensor {
-  if (kind === 'gaussian') return randn(like.shape, { dtype: like.dtype });
-  return tidy(() => randint(0, 2, like.shape).to(like.dtype).mul(2).sub(1));
+  if (kind === 'gaussian') return randn(like.shape, { dtype: like.dtype, device: like.device });
+  return tidy(() => randint(0, 2, like.shape, { device: like.device }).to(like.dtype).mul(2).sub(1));
 }

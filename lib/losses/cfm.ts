@@ -6,6 +6,7 @@
  */
 import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
+import { checkOptions } from '../validate';
 import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
 import { type Conditioning, type VelocityModel, callModel, checkModel } from '../sample/model';
@@ -24,6 +25,6 @@ export interface LossOptions extends DrawOptions {
 export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, opts: LossOptions = {}): Tensor {
   return tidy(() => {
     const { t, xt, ut } = drawTraining(path, x1, opts);
-    return mseLoss(callModel(checkModel(model), xt, t, opts.cond), ut);
+    return mseLoss(callModel(checkModel(model), xt, t, checkOptions(opts, 'options').cond), ut);
   });
 }

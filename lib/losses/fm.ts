@@ -6,7 +6,8 @@
 import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
 import { tidy } from '../scope';
-import type { GaussianMixtureMarginal } from '../paths/gaussian-mixture-marginal';
+import { GaussianMixtureMarginal } from '../paths/gaussian-mixture-marginal';
+import { checkOptions, fail } from '../validate';
 import { type VelocityModel, callModel, checkModel } from '../sample/model';
 import { drawTraining } from './training-draw';
 import type { LossOptions } from './cfm';
@@ -17,8 +18,9 @@ import type { LossOptions } from './cfm';
  * given the same x0 and t, differ by a constant in θ.
  */
 export function fmLoss(model: VelocityModel, marginal: GaussianMixtureMarginal, x1: Tensor, opts: LossOptions = {}): Tensor {
+  if (!(marginal instanceof GaussianMixtureMarginal)) fail('a GaussianMixtureMarginal', 'marginal', marginal);
   return tidy(() => {
     const { t, xt } = drawTraining(marginal.path, x1, opts);
-    return mseLoss(callModel(checkModel(model), xt, t, opts.cond), marginal.velocity(xt, t));
+    return mseLoss(callModel(checkModel(model), xt, t, checkOptions(opts, 'options').cond), marginal.velocity(xt, t));
   });
 }

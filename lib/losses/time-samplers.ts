@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor';
 import { rand, randn } from '../creation';
 import { tidy } from '../scope';
-import { checkNumber, fail } from '../validate';
+import { checkNumber, checkOptions, fail } from '../validate';
 import type { Device } from '../device';
 
 export type TimeSampler = (n: number, device: Device) => Tensor;
@@ -11,7 +11,8 @@ export type TimeSampler = (n: number, device: Device) => Tensor;
  * t ~ U[min, max]; U[0, 1] by default (the paper). A max just below 1 (say 1 − 1e-5) keeps
  * paths whose field diverges at the data end (reversed VP, linear-VP) finite.
  */
-export function uniformTime(opts: { min?: number; max?: number } = {}): TimeSampler {
+export function uniformTime(options: { min?: number; max?: number } = {}): TimeSampler {
+  const opts = checkOptions(options, 'options');
   const min = checkNumber(opts.min ?? 0, 'min', { finite: true });
   const max = checkNumber(opts.max ?? 1, 'max', { finite: true });
   if (!(min >= 0 && min < max && max <= 1)) fail('0 ≤ min < max ≤ 1', '{min, max}', [min, max]);
@@ -22,7 +23,8 @@ export function uniformTime(opts: { min?: number; max?: number } = {}): TimeSamp
  * t = sigmoid(m + s·z), z ~ N(0, 1): the logit-normal density of Esser et al. (2024), which
  * puts more samples at intermediate times. Defaults m = 0, s = 1.
  */
-export function logitNormalTime(opts: { mean?: number; std?: number } = {}): TimeSampler {
+export function logitNormalTime(options: { mean?: number; std?: number } = {}): TimeSampler {
+  const opts = checkOptions(options, 'options');
   const mean = checkNumber(opts.mean ?? 0, 'mean', { finite: true });
   const std = checkNumber(opts.std ?? 1, 'std', { finite: true, positive: true });
   return (n, device) => tidy(() => randn([n], { device }).mul(std).add(mean).sigmoid());

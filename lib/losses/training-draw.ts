@@ -2,8 +2,8 @@
 import { Tensor, asTensor } from '../tensor';
 import { randnLike } from '../creation';
 import { tidy } from '../scope';
-import { checkInt } from '../validate';
-import type { GaussianPath } from '../paths/gaussian-path';
+import { checkFunction, checkInt, checkOptions, fail } from '../validate';
+import { GaussianPath } from '../paths/gaussian-path';
 import { type TimeSampler, uniformTime } from './time-samplers';
 
 export interface DrawOptions {
@@ -24,11 +24,14 @@ export interface TrainingDraw {
 
 const defaultSampler = uniformTime();
 
-export function drawTraining(path: GaussianPath, x1: Tensor, opts: DrawOptions): TrainingDraw {
+export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): TrainingDraw {
+  if (!(path instanceof GaussianPath)) fail('a GaussianPath (otPath(), an AffinePath, …)', 'path', path);
   const batch = checkInt(asTensor(x1, 'x1').shape[0], 'x1.shape[0]', 1);
+  const opts = checkOptions(options, 'options');
+  if (opts.timeSampler !== undefined) checkFunction(opts.timeSampler, 'options.timeSampler');
   return tidy(() => {
-    const t = opts.t ?? (opts.timeSampler ?? defaultSampler)(batch, x1.device);
-    const x0 = opts.x0 ?? randnLike(x1);
+    const t = opts.t !== undefined ? asTensor(opts.t, 'options.t') : asTensor((opts.timeSampler ?? defaultSampler)(batch, x1.device), 'the times options.timeSampler returned');
+    const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
     return { t, ...path.sample(x0, x1, t) };
   });
 }

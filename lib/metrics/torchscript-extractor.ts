@@ -6,10 +6,11 @@
 import { Tensor } from '../tensor';
 import { tidy } from '../scope';
 import { fail } from '../validate';
-import type { ScriptModule } from '../nn/torchscript';
+import { ScriptModule } from '../nn/torchscript';
 import type { FeatureExtractor } from './feature-extractor';
 
 export function torchScriptExtractor(module: ScriptModule): FeatureExtractor {
+  if (!(module instanceof ScriptModule)) fail('a ScriptModule (from loadTorchScript())', 'module', module);
   return {
     features: (images: Tensor) =>
       tidy(() => {

@@ -10,7 +10,7 @@ import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';
 import { dtypeCode } from '../dtype';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
-import { checkBool, fail } from '../validate';
+import { checkBool, checkOptions, fail, isInt } from '../validate';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import type { Conditioning } from '../sample/model';
 
@@ -44,6 +44,9 @@ export class Module<C = unknown> {
 
   /** @internal Wraps a native model id; use createMLP() / createUNet(). */
   constructor(id: number, config: C) {
+    // The native model table hands out positive integer ids; anything else would reach C++ as garbage.
+    if (!isInt(id) || id < 1) fail('a native model id (use createMLP() or createUNet())', 'id', id);
+    if (config === null || typeof config !== 'object') fail('the resolved model config', 'config', config);
     this.id = id;
     this.config = config;
   }
@@ -78,6 +81,7 @@ export class Module<C = unknown> {
     if (opts === null || typeof opts !== 'object') fail('an options object', 'opts', opts);
     const labels = cond.labels === undefined ? null : asTensor(cond.labels, 'cond.labels');
     const lowRes = cond.lowRes === undefined ? null : asTensor(cond.lowRes, 'cond.lowRes');
+    this.checkConditioning(labels, lowRes);
     const xShape = x.shape;
     const tShape = t.shape;
     const tCount = tShape.reduce((a, b) => a * b, 1);
@@ -93,6 +97,34 @@ export class Module<C = unknown> {
       autocast = dtypeCode(opts.autocast);
     }
     return [id, x._h, t._h, labels === null ? null : labels._h, lowRes === null ? null : lowRes._h, autocast];
+  }
+
+  /**
+   * What this model is conditioned on, checked before each forward; conditioning a model
+   * does not use is an error, never silently ignored. Subclasses say what they take.
+   */
+  protected checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
+    if (labels !== null) fail('no labels (this model is unconditional)', 'cond.labels', labels, 'ERR_UNEXPECTED_LABELS');
+    if (lowRes !== null) fail('no lowRes (this model takes no conditioning image)', 'cond.lowRes', lowRes, 'ERR_UNEXPECTED_LOW_RES');
+  }
+
+  /**
+   * @internal Swaps in another native model (built from `config`) with this one's dtype,
+   * device and training mode; the old model and its parameter handles are released.
+   */
+  protected replaceModel(id: number, config: C): void {
+    const old = this.live('replace the model');
+    try {
+      const first = this.parameters()[0];
+      if (first !== undefined) native.modelTo(id, dtypeCode(first.dtype), first.device);
+      native.modelSetTraining(id, native.modelIsTraining(old));
+    } catch (e) {
+      native.modelRelease(id);
+      throw e;
+    }
+    this.dispose();
+    this.id = id;
+    (this as { config: C }).config = config;
   }
 
   // ---- modes and placement ----------------------------------------------------------------
@@ -160,7 +192,7 @@ export class Module<C = unknown> {
    * of another shape.
    */
   loadStateDict(dict: Record<string, Tensor> | Map<string, Tensor>, opts: LoadStateDictOptions = {}): LoadReport {
-    const strict = opts.strict === undefined ? true : checkBool(opts.strict, 'opts.strict');
+    const strict = checkOptions(opts, 'opts').strict === undefined ? true : checkBool(opts.strict, 'opts.strict');
     if (dict === null || typeof dict !== 'object') fail('a record of tensors', 'dict', dict);
     const entries: [string, Tensor][] = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
     const params = this.parameterMap();

@@ -6,7 +6,8 @@
 import { native } from '../native';
 import { ArgumentError } from '../errors';
 import { checkBool, checkInt, checkNumber, fail } from '../validate';
-import { Module, configReader } from './module';
+import { Tensor } from '../tensor';
+import { Module, configReader, type LoadReport, type LoadStateDictOptions } from './module';
 
 export interface UNetConfig {
   inChannels?: number;
@@ -21,11 +22,19 @@ export interface UNetConfig {
   /** Learned convolutions for up/downsampling (default true). */
   convResample?: boolean;
   /**
-   * Class-conditional with this many classes. The label embedding has numClasses + 1
-   * rows: row numClasses is the null class used for classifier-free guidance, and a
-   * forward without labels uses it for every sample.
+   * Class-conditional with this many classes: forward() then needs cond.labels. The label
+   * embedding has numClasses + 1 rows, row numClasses the null class (label numClasses
+   * means "no label", the unconditional branch of classifier-free guidance), unless
+   * nullClass is false.
    */
   numClasses?: number | null;
+  /**
+   * false: the label embedding has numClasses rows and no null class, the layout of
+   * guided-diffusion's class-conditional checkpoints. Such a model has no unconditional
+   * branch, so classifier-free guidance cannot run with it. Default true;
+   * loadStateDict()/load() switch it to what the dict's label_emb.weight row count says.
+   */
+  nullClass?: boolean;
   numHeads?: number;
   /** Fixed channels per head (overrides numHeads); -1 to use numHeads. */
   numHeadChannels?: number;
@@ -66,12 +75,14 @@ export interface ResolvedUNetConfig {
   resblock_updown: boolean;
   use_new_attention_order: boolean;
   cond_channels: number;
+  /** label_emb has the null class row numClasses (meaningful when num_classes > 0). */
+  null_class: boolean;
 }
 
 const KEYS = [
   'in_channels', 'model_channels', 'out_channels', 'num_res_blocks', 'attention_resolutions', 'dropout', 'channel_mult',
   'conv_resample', 'num_classes', 'num_heads', 'num_head_channels', 'num_heads_upsample', 'use_scale_shift_norm',
-  'resblock_updown', 'use_new_attention_order', 'cond_channels', 'image_size', 'dims', 'use_checkpoint', 'use_fp16',
+  'resblock_updown', 'use_new_attention_order', 'cond_channels', 'image_size', 'dims', 'use_checkpoint', 'use_fp16', 'null_class',
 ] as const;
 
 function intList(value: unknown, name: string): number[] {
@@ -116,6 +127,7 @@ export function resolveUNetConfig(config: UNetConfig): ResolvedUNetConfig {
     resblock_updown: optionalBool('resblock_updown', false),
     use_new_attention_order: optionalBool('use_new_attention_order', false),
     cond_channels: optionalInt('cond_channels', 0, 0),
+    null_class: optionalBool('null_class', true),
   };
   if (resolved.dropout < 0 || resolved.dropout >= 1) fail('a dropout rate in [0, 1)', 'config.dropout', resolved.dropout);
   if (resolved.num_head_channels === 0) fail('a positive number of channels per head, or -1', 'config.num_head_channels', 0);
@@ -128,9 +140,43 @@ export function resolveUNetConfig(config: UNetConfig): ResolvedUNetConfig {
 }
 
 export class UNet extends Module<ResolvedUNetConfig> {
-  /** Number of classes of a class-conditional model (0 when unconditional); the null class is numClasses. */
+  /** Number of classes of a class-conditional model (0 when unconditional). */
   get numClasses(): number {
     return this.config.num_classes;
+  }
+
+  /** The label that selects the null class (numClasses), or undefined for a model without one. */
+  get nullLabel(): number | undefined {
+    return this.config.num_classes > 0 && this.config.null_class ? this.config.num_classes : undefined;
+  }
+
+  protected override checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
+    const { num_classes: classes, cond_channels: condChannels } = this.config;
+    if (classes === 0 && labels !== null) fail('no labels (this U-Net is unconditional: build it with numClasses to condition on classes)', 'cond.labels', labels, 'ERR_UNEXPECTED_LABELS');
+    if (classes > 0 && labels === null) {
+      const branch = this.nullLabel === undefined ? 'it has no null class, so no unconditional branch' : `labels equal to ${classes} select the null class`;
+      fail(`an int64 tensor of labels in 0..${classes - 1} (this U-Net is class-conditional; ${branch})`, 'cond.labels', undefined, 'ERR_MISSING_LABELS');
+    }
+    if (condChannels === 0 && lowRes !== null) fail('no lowRes (this U-Net takes no conditioning image: build it with condChannels)', 'cond.lowRes', lowRes, 'ERR_UNEXPECTED_LOW_RES');
+  }
+
+  /**
+   * A class-conditional dict whose label_emb.weight has numClasses rows (guided-diffusion's
+   * layout) or numClasses + 1 (with the null class) rebuilds the model in that layout
+   * first; parameter tensors taken before are then released (take them again).
+   */
+  override loadStateDict(dict: Record<string, Tensor> | Map<string, Tensor>, opts: LoadStateDictOptions = {}): LoadReport {
+    const classes = this.config.num_classes;
+    const weight: unknown = dict instanceof Map ? dict.get('label_emb.weight') : dict !== null && typeof dict === 'object' && Object.hasOwn(dict, 'label_emb.weight') ? dict['label_emb.weight'] : undefined;
+    if (classes > 0 && weight instanceof Tensor && weight.ndim === 2) {
+      const rows = weight.shape[0];
+      const nullClass = rows === classes + 1 ? true : rows === classes ? false : this.config.null_class;
+      if (nullClass !== this.config.null_class) {
+        const config = { ...this.config, null_class: nullClass };
+        this.replaceModel(native.createUNet(config), config);
+      }
+    }
+    return super.loadStateDict(dict, opts);
   }
 }
 

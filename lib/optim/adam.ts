@@ -8,7 +8,7 @@ import { native } from '../native';
 import { Tensor } from '../tensor';
 import { full } from '../creation';
 import { keep } from '../scope';
-import { checkBool, checkNumber } from '../validate';
+import { checkBool, checkNumber, checkOptions, fail } from '../validate';
 import { Optimizer, checkBeta, zerosLikeEach } from './optimizer';
 import { type ParameterSource, handles } from './params';
 
@@ -38,9 +38,11 @@ export class Adam extends Optimizer {
   // float32 scalars: the fused kernels count steps per parameter on the parameter's device.
   private steps: Tensor[];
 
-  constructor(params: ParameterSource, opts: AdamOptions = {}, decoupled = false) {
+  constructor(params: ParameterSource, options: AdamOptions = {}, decoupled = false) {
+    const opts = checkOptions(options, 'options');
     super(params, opts.lr ?? 1e-3);
-    const betas = opts.betas ?? [0.9, 0.999];
+    const betas = opts.betas === undefined ? [0.9, 0.999] : opts.betas;
+    if (!Array.isArray(betas) || betas.length !== 2) fail('a pair [beta1, beta2]', 'betas', betas);
     this.beta1 = checkBeta(betas[0], 'betas[0]');
     this.beta2 = checkBeta(betas[1], 'betas[1]');
     this.eps = checkNumber(opts.eps ?? 1e-8, 'eps', { finite: true });

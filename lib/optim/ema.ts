@@ -10,7 +10,7 @@ import { Tensor } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
 import { ShapeError } from '../errors';
-import { checkBool, checkInt, checkNumber, fail } from '../validate';
+import { checkBool, checkInt, checkNumber, checkOptions, fail } from '../validate';
 import { type ParameterSource, handles, parameterList } from './params';
 import type { OptimizerState } from './optimizer';
 
@@ -28,12 +28,14 @@ export class EMA {
   private readonly shadow: Tensor[];
   private updates = 0;
 
-  constructor(source: ParameterSource, opts: EMAOptions = {}) {
+  constructor(source: ParameterSource, options: EMAOptions = {}) {
+    const opts = checkOptions(options, 'options');
     this.source = parameterList(source, 'source', false);
     this.decay = checkNumber(opts.decay ?? 0.9999, 'decay', { finite: true });
     if (this.decay < 0 || this.decay > 1) fail('a decay in [0, 1]', 'decay', this.decay);
     this.warmup = checkBool(opts.warmup ?? true, 'warmup');
-    this.shadow = noGrad(() => this.source.map((p) => keep(p.detach().clone())));
+    // Under noGrad a clone is already detached; a detach() first would be one more handle, never freed.
+    this.shadow = noGrad(() => this.source.map((p) => keep(p.clone())));
   }
 
   /** The decay used at update k (0-based). */

@@ -6,7 +6,7 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { ArgumentError } from '../errors';
-import { checkBool, checkNumber } from '../validate';
+import { checkBool, checkNumber, checkOptions, fail } from '../validate';
 import { Optimizer, zerosLikeEach } from './optimizer';
 import { type ParameterSource, handles } from './params';
 
@@ -30,9 +30,11 @@ export class SGD extends Optimizer {
   // Whether each momentum buffer holds a value yet (PyTorch creates it on the first step).
   private seeded: number[];
 
-  constructor(params: ParameterSource, opts: SGDOptions = {}) {
+  constructor(params: ParameterSource, options: SGDOptions = {}) {
+    const opts = checkOptions(options, 'options');
     super(params, opts.lr ?? 1e-3);
     this.momentum = checkNumber(opts.momentum ?? 0, 'momentum', { finite: true });
+    if (this.momentum < 0) fail('a momentum ≥ 0', 'momentum', this.momentum);
     this.dampening = checkNumber(opts.dampening ?? 0, 'dampening', { finite: true });
     this.weightDecay = checkNumber(opts.weightDecay ?? 0, 'weightDecay', { finite: true });
     this.nesterov = checkBool(opts.nesterov ?? false, 'nesterov');

@@ -4,10 +4,10 @@
  * An affine path also converts between the three things a network may predict: the
  * velocity u, the data x1, and the noise ε = x0.
  */
-import { Tensor } from '../tensor';
+import { Tensor, asTensor } from '../tensor';
 import { native } from '../native';
 import { tidy } from '../scope';
-import { fail } from '../validate';
+import { checkOptions, describe, fail } from '../validate';
 import { GaussianPath, sameShape, type PathSample } from './gaussian-path';
 import { type Time, timeColumn } from './time';
 import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VPScheduler } from './schedulers';
@@ -34,7 +34,7 @@ export class AffinePath extends GaussianPath {
   override sample(x0: Tensor, x1: Tensor, t: Time): PathSample {
     sameShape(x0, x1);
     return tidy(() => {
-      const c = this.scheduler.coefficients(timeColumn(t, x1));
+      const c = coefficientsAt(this.scheduler, timeColumn(t, x1));
       const [xt, ut] = native.affineSample(x0._h, x1._h, c.alpha._h, c.sigma._h, c.dAlpha._h, c.dSigma._h) as number[];
       return { xt: new Tensor(xt), ut: new Tensor(ut) };
     });
@@ -68,32 +68,41 @@ export class AffinePath extends GaussianPath {
 
   /** a·x_t + b·y with (a, b) formed from the coefficients in float64. */
   private combine(xt: Tensor, t: Time, weights: (c: ScheduleCoefficients) => [Tensor, Tensor], y: Tensor): Tensor {
+    sameShape(y, asTensor(xt, 'xt'));
     return tidy(() => {
-      const c = this.scheduler.coefficients(timeColumn(t, xt));
+      const c = coefficientsAt(this.scheduler, timeColumn(t, xt));
       const [a, b] = weights(c).map((w) => w.to(xt.dtype));
       return a.mul(xt).add(b.mul(y));
     });
   }
 }
 
+/** A user scheduler's coefficients, checked: four tensors, or an ArgumentError naming the scheduler. */
+export function coefficientsAt(scheduler: Scheduler, t: Tensor): ScheduleCoefficients {
+  const c = scheduler.coefficients(t);
+  if (c === null || typeof c !== 'object') fail('{alpha, sigma, dAlpha, dSigma} tensors', `${describe(scheduler.name)} coefficients(t)`, c);
+  for (const key of ['alpha', 'sigma', 'dAlpha', 'dSigma'] as const) asTensor(c[key], `coefficients(t).${key} of scheduler ${describe(scheduler.name)}`);
+  return c;
+}
+
 /** The schedule at t in float64, then cast to x's dtype so the elementwise work stays in it. */
 function coefficientsLike(scheduler: Scheduler, t: Tensor, x: Tensor): ScheduleCoefficients {
-  const c = scheduler.coefficients(t);
+  const c = coefficientsAt(scheduler, t);
   const dtype = x.dtype;
   return { alpha: c.alpha.to(dtype), sigma: c.sigma.to(dtype), dAlpha: c.dAlpha.to(dtype), dSigma: c.dSigma.to(dtype) };
 }
 
 /** The OT path: μ_t = t·x1, σ_t = 1 − (1 − σ_min)·t; σ_min defaults to 1e-4. */
 export function otPath(opts: { sigmaMin?: number } = {}): AffinePath {
-  return new AffinePath(new OTScheduler(opts));
+  return new AffinePath(new OTScheduler(checkOptions(opts, 'options')));
 }
 
 /** Reversed VE diffusion: μ_t = x1, σ_t = σ_min·(σ_max/σ_min)^(1−t); defaults σ_min = 0.01, σ_max = 50. */
 export function veDiffusionPath(opts: { sigmaMin?: number; sigmaMax?: number } = {}): AffinePath {
-  return new AffinePath(new VEScheduler(opts));
+  return new AffinePath(new VEScheduler(checkOptions(opts, 'options')));
 }
 
 /** Reversed VP diffusion: μ_t = α_{1−t}·x1, σ_t = sqrt(1 − α²_{1−t}); defaults β_min = 0.1, β_max = 20. */
 export function vpDiffusionPath(opts: { betaMin?: number; betaMax?: number } = {}): AffinePath {
-  return new AffinePath(new VPScheduler(opts));
+  return new AffinePath(new VPScheduler(checkOptions(opts, 'options')));
 }

@@ -14,7 +14,7 @@ import { softmax } from '../functional';
 import { tidy } from '../scope';
 import { fail } from '../validate';
 import { GaussianMixture, flatRows, logJoint } from '../data/gaussian-mixture';
-import { AffinePath } from './affine-path';
+import { AffinePath, coefficientsAt } from './affine-path';
 import { type Time, timeColumn } from './time';
 
 export class GaussianMixtureMarginal {
@@ -47,7 +47,7 @@ export class GaussianMixtureMarginal {
   private components(x: Tensor, t: Time) {
     const rows = flatRows(x, this.mixture.dim, 'x').to('float64');
     const device = rows.device;
-    const c = this.path.scheduler.coefficients(timeColumn(t, rows).unsqueeze(2));
+    const c = coefficientsAt(this.path.scheduler, timeColumn(t, rows).unsqueeze(2));
     const means = tensor(this.mixture.means, { dtype: 'float64', device }).unsqueeze(0);
     const dataVariances = tensor(this.mixture.stds, { dtype: 'float64', device }).square().unsqueeze(0);
     const alpha = c.alpha.squeeze(2);

@@ -5,7 +5,7 @@
 import { Tensor, asTensor } from '../tensor';
 import { tidy } from '../scope';
 import { ShapeError } from '../errors';
-import { checkFunction } from '../validate';
+import { checkFunction, fail } from '../validate';
 import { type Time, timeColumn } from './time';
 
 /** μ_t(x1), σ_t(x1) and their time derivatives; each broadcasts against x1. */
@@ -38,6 +38,14 @@ export class GaussianPath {
     this.moments = moments;
   }
 
+  /** The moments at t, checked: four tensors, or an ArgumentError. */
+  private momentsAt(x1: Tensor, t: Time): GaussianMoments {
+    const m = this.moments(x1, timeColumn(t, x1));
+    if (m === null || typeof m !== 'object') fail('{mean, std, dMean, dStd} tensors', 'moments(x1, t)', m);
+    for (const key of ['mean', 'std', 'dMean', 'dStd'] as const) asTensor(m[key], `moments(x1, t).${key}`);
+    return m;
+  }
+
   /**
    * x_t and u_t(x_t | x1) for noise x0 and data x1 (same shape) at time t (a number, or
    * a Tensor of shape [batch]). u_t is computed as dσ/dt·x0 + dμ/dt, which is Theorem 3's
@@ -47,7 +55,7 @@ export class GaussianPath {
   sample(x0: Tensor, x1: Tensor, t: Time): PathSample {
     sameShape(x0, x1);
     return tidy(() => {
-      const m = this.moments(x1, timeColumn(t, x1));
+      const m = this.momentsAt(x1, t);
       const xt = m.std.mul(x0).add(m.mean);
       const ut = m.dStd.mul(x0).add(m.dMean);
       return { xt: castLike(xt, x1), ut: castLike(ut, x1) };
@@ -58,7 +66,7 @@ export class GaussianPath {
   flow(x0: Tensor, x1: Tensor, t: Time): Tensor {
     sameShape(x0, x1);
     return tidy(() => {
-      const m = this.moments(x1, timeColumn(t, x1));
+      const m = this.momentsAt(x1, t);
       return castLike(m.std.mul(x0).add(m.mean), x1);
     });
   }
@@ -67,7 +75,7 @@ export class GaussianPath {
   conditionalVelocity(x: Tensor, x1: Tensor, t: Time): Tensor {
     sameShape(x, x1);
     return tidy(() => {
-      const m = this.moments(x1, timeColumn(t, x1));
+      const m = this.momentsAt(x1, t);
       return castLike(m.dStd.div(m.std).mul(x.sub(m.mean)).add(m.dMean), x1);
     });
   }

@@ -2,11 +2,13 @@
  * Affine schedules x_t = α_t·x1 + σ_t·x0 (the family of Meta's flow_matching library, and of
  * every Gaussian path in Lipman et al. 2023, whose means are μ_t(x1) = α_t·x1). Each
  * scheduler maps a float64 time tensor to α_t, σ_t and their time derivatives, elementwise.
- * Time runs from t = 0 (noise) to t = 1 (data).
+ * Time runs from t = 0 (noise) to t = 1 (data). Each coefficients() runs in its own scope:
+ * called outside tidy, it returns four tensors and leaves no intermediate behind.
  */
-import { Tensor } from '../tensor';
+import { Tensor, asTensor } from '../tensor';
 import { fullLike, onesLike, zerosLike } from '../creation';
-import { checkNumber, fail } from '../validate';
+import { tidy } from '../scope';
+import { checkNumber, checkOptions, fail } from '../validate';
 
 export interface ScheduleCoefficients {
   alpha: Tensor;
@@ -30,12 +32,16 @@ export class OTScheduler implements Scheduler {
   readonly name = 'ot';
   readonly sigmaMin: number;
   constructor(opts: { sigmaMin?: number } = {}) {
+    opts = checkOptions(opts, 'options');
     this.sigmaMin = checkNumber(opts.sigmaMin ?? 1e-4, 'sigmaMin', { finite: true });
     if (this.sigmaMin < 0 || this.sigmaMin >= 1) fail('a number in [0, 1)', 'sigmaMin', this.sigmaMin);
   }
   coefficients(t: Tensor): ScheduleCoefficients {
-    const slope = 1 - this.sigmaMin;
-    return { alpha: t.clone(), sigma: t.mul(-slope).add(1), dAlpha: onesLike(t), dSigma: fullLike(t, -slope) };
+    asTensor(t, 't');
+    return tidy(() => {
+      const slope = 1 - this.sigmaMin;
+      return { alpha: t.clone(), sigma: t.mul(-slope).add(1), dAlpha: onesLike(t), dSigma: fullLike(t, -slope) };
+    });
   }
 }
 
@@ -52,9 +58,12 @@ export class PolynomialScheduler implements Scheduler {
     this.n = checkNumber(n, 'n', { finite: true, positive: true });
   }
   coefficients(t: Tensor): ScheduleCoefficients {
-    const alpha = t.pow(this.n);
-    const dAlpha = t.pow(this.n - 1).mul(this.n);
-    return { alpha, sigma: alpha.neg().add(1), dAlpha, dSigma: dAlpha.neg() };
+    asTensor(t, 't');
+    return tidy(() => {
+      const alpha = t.pow(this.n);
+      const dAlpha = t.pow(this.n - 1).mul(this.n);
+      return { alpha, sigma: alpha.neg().add(1), dAlpha, dSigma: dAlpha.neg() };
+    });
   }
 }
 
@@ -62,10 +71,13 @@ export class PolynomialScheduler implements Scheduler {
 export class CosineScheduler implements Scheduler {
   readonly name = 'cosine';
   coefficients(t: Tensor): ScheduleCoefficients {
-    const angle = t.mul(Math.PI / 2);
-    const alpha = angle.sin();
-    const sigma = angle.cos();
-    return { alpha, sigma, dAlpha: sigma.mul(Math.PI / 2), dSigma: alpha.mul(-Math.PI / 2) };
+    asTensor(t, 't');
+    return tidy(() => {
+      const angle = t.mul(Math.PI / 2);
+      const alpha = angle.sin();
+      const sigma = angle.cos();
+      return { alpha, sigma, dAlpha: sigma.mul(Math.PI / 2), dSigma: alpha.mul(-Math.PI / 2) };
+    });
   }
 }
 
@@ -76,8 +88,11 @@ export class CosineScheduler implements Scheduler {
 export class LinearVPScheduler implements Scheduler {
   readonly name = 'linear-vp';
   coefficients(t: Tensor): ScheduleCoefficients {
-    const sigma = t.neg().add(1).mul(t.add(1)).sqrt();
-    return { alpha: t.clone(), sigma, dAlpha: onesLike(t), dSigma: t.neg().div(sigma) };
+    asTensor(t, 't');
+    return tidy(() => {
+      const sigma = t.neg().add(1).mul(t.add(1)).sqrt();
+      return { alpha: t.clone(), sigma, dAlpha: onesLike(t), dSigma: t.neg().div(sigma) };
+    });
   }
 }
 
@@ -94,19 +109,23 @@ export class VPScheduler implements Scheduler {
   readonly betaMin: number;
   readonly betaMax: number;
   constructor(opts: { betaMin?: number; betaMax?: number } = {}) {
+    opts = checkOptions(opts, 'options');
     this.betaMin = checkNumber(opts.betaMin ?? 0.1, 'betaMin', { finite: true, positive: true });
     this.betaMax = checkNumber(opts.betaMax ?? 20, 'betaMax', { finite: true, positive: true });
   }
   coefficients(t: Tensor): ScheduleCoefficients {
-    const s = t.neg().add(1);
-    const spread = this.betaMax - this.betaMin;
-    const integral = s.mul(this.betaMin).add(s.square().mul(spread / 2));
-    const beta = s.mul(spread).add(this.betaMin);
-    const alpha = integral.mul(-0.5).exp();
-    const sigma = integral.neg().expm1().neg().sqrt();
-    // d/dt = −d/ds, and dα/ds = −½β(s)·α.
-    const dAlpha = beta.mul(alpha).mul(0.5);
-    return { alpha, sigma, dAlpha, dSigma: dAlpha.mul(alpha).div(sigma).neg() };
+    asTensor(t, 't');
+    return tidy(() => {
+      const s = t.neg().add(1);
+      const spread = this.betaMax - this.betaMin;
+      const integral = s.mul(this.betaMin).add(s.square().mul(spread / 2));
+      const beta = s.mul(spread).add(this.betaMin);
+      const alpha = integral.mul(-0.5).exp();
+      const sigma = integral.neg().expm1().neg().sqrt();
+      // d/dt = −d/ds, and dα/ds = −½β(s)·α.
+      const dAlpha = beta.mul(alpha).mul(0.5);
+      return { alpha, sigma, dAlpha, dSigma: dAlpha.mul(alpha).div(sigma).neg() };
+    });
   }
 }
 
@@ -122,13 +141,17 @@ export class VEScheduler implements Scheduler {
   readonly sigmaMin: number;
   readonly sigmaMax: number;
   constructor(opts: { sigmaMin?: number; sigmaMax?: number } = {}) {
+    opts = checkOptions(opts, 'options');
     this.sigmaMin = checkNumber(opts.sigmaMin ?? 0.01, 'sigmaMin', { finite: true, positive: true });
     this.sigmaMax = checkNumber(opts.sigmaMax ?? 50, 'sigmaMax', { finite: true, positive: true });
     if (this.sigmaMax <= this.sigmaMin) fail(`a number greater than sigmaMin (${this.sigmaMin})`, 'sigmaMax', this.sigmaMax);
   }
   coefficients(t: Tensor): ScheduleCoefficients {
-    const logRatio = Math.log(this.sigmaMax / this.sigmaMin);
-    const sigma = t.neg().add(1).mul(logRatio).exp().mul(this.sigmaMin);
-    return { alpha: onesLike(t), sigma, dAlpha: zerosLike(t), dSigma: sigma.mul(-logRatio) };
+    asTensor(t, 't');
+    return tidy(() => {
+      const logRatio = Math.log(this.sigmaMax / this.sigmaMin);
+      const sigma = t.neg().add(1).mul(logRatio).exp().mul(this.sigmaMin);
+      return { alpha: onesLike(t), sigma, dAlpha: zerosLike(t), dSigma: sigma.mul(-logRatio) };
+    });
   }
 }

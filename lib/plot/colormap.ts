@@ -1,5 +1,7 @@
 /** Colours for plots: a perceptually uniform map for densities and distinct hues for series. */
 
+import { checkInt, fail } from '../validate';
+
 export type Color = readonly [number, number, number];
 
 // Ten evenly spaced samples of matplotlib's viridis (dark purple → yellow); linear
@@ -11,6 +13,7 @@ const VIRIDIS: Color[] = [
 
 /** The viridis colour at t ∈ [0, 1] (clamped; NaN gives the lowest colour). */
 export function viridis(t: number): Color {
+  if (typeof t !== 'number') fail('a number in [0, 1]', 't', t);
   const x = Number.isNaN(t) ? 0 : Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   const f = x - i;
@@ -26,5 +29,6 @@ const SERIES: Color[] = [
 
 /** The colour of the i-th series, cycling. */
 export function seriesColor(i: number): Color {
+  checkInt(i, 'i', 0);
   return SERIES[i % SERIES.length];
 }

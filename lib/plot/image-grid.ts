@@ -1,7 +1,7 @@
 /** Tiles a batch of images into one picture, as torchvision's make_grid does. */
 import type { PngImage } from '../io/png';
 import { Tensor } from '../tensor';
-import { checkInt, fail } from '../validate';
+import { checkInt, checkOptions, fail } from '../validate';
 import { checkRange, readTensor } from './figure';
 
 export interface ImageGridOptions {
@@ -17,8 +17,12 @@ export interface ImageGridOptions {
   scale?: number;
 }
 
+/** Wider or taller grids would be gigabytes of pixels: larger than any PNG viewer shows. */
+const MAX_GRID_SIDE = 32768;
+
 /** images [N, C, H, W] with C = 1 (grey) or 3 (RGB) → one image, grey or RGB like the input. */
-export function imageGrid(images: Tensor, options: ImageGridOptions = {}): PngImage {
+export function imageGrid(images: Tensor, gridOptions: ImageGridOptions = {}): PngImage {
+  const options = checkOptions(gridOptions, 'options');
   const { shape, values } = readTensor(images, 'images', 4);
   const [n, channels, h, w] = shape;
   if (channels !== 1 && channels !== 3) fail('1 or 3 channels', 'images channels (dim 1)', channels, 'ERR_INVALID_SHAPE');
@@ -33,6 +37,9 @@ export function imageGrid(images: Tensor, options: ImageGridOptions = {}): PngIm
   const [th, tw] = [h * scale, w * scale];
   const width = across * (tw + padding) + padding;
   const height = down * (th + padding) + padding;
+  if (width > MAX_GRID_SIDE || height > MAX_GRID_SIDE) {
+    fail(`a grid of at most ${MAX_GRID_SIDE} pixels a side (fewer images per row, less padding or scale)`, 'imageGrid options', `a ${width} × ${height} grid`);
+  }
   const data = new Uint8Array(width * height * channels).fill(padValue);
   for (let k = 0; k < n; k++) {
     const left = padding + (k % across) * (tw + padding);

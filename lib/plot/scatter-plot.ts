@@ -25,10 +25,15 @@ export interface ScatterOptions extends FigureOptions {
   axes?: boolean;
 }
 
+function pointSet(value: unknown, i: number): PointSet {
+  if (value === null || typeof value !== 'object') fail('a point set {points, name?, color?}', `data[${i}]`, value);
+  return value as PointSet;
+}
+
 export function scatterPlot(data: Tensor | PointSet[], options: ScatterOptions = {}): PngImage {
   const { width, height } = figureSize(options, 480, 480);
-  const sets = (data instanceof Tensor ? [{ points: data }] : Array.isArray(data) ? data : fail('a Tensor [N, 2] or an array of {points, name, color}', 'data', data)).map((s, i) => ({
-    xy: readTensor(s.points, `data[${i}].points`, 2, 2).values,
+  const sets = (data instanceof Tensor ? [{ points: data }] : Array.isArray(data) ? Array.from(data) : fail('a Tensor [N, 2] or an array of {points, name, color}', 'data', data)).map((s, i) => ({
+    xy: readTensor(pointSet(s, i).points, `data[${i}].points`, 2, 2).values,
     name: s.name,
     color: s.color ?? seriesColor(i),
   }));

@@ -1,12 +1,14 @@
 /**
  * The velocity-model contract shared by sampling and likelihood: v_θ(x, t, cond) with x a
- * batch [batch, …], t a float32 Tensor of shape [batch] (each sample's time, t = 0 noise,
- * t = 1 data) and the result of x's shape. A model is a function, or an object with
- * forward() (and optionally numClasses, the label used as "no label" by guidance).
+ * batch [batch, …], t a Tensor of shape [batch] with x's dtype and device (each sample's
+ * time, t = 0 noise, t = 1 data) and the result of x's shape. A model is a function, or an
+ * object with forward() and optionally numClasses (the label guidance uses as "no label")
+ * and parameters() (whose device is where sampling draws its noise).
  */
-import { Tensor } from '../tensor';
+import { Tensor, asTensor } from '../tensor';
 import { ShapeError } from '../errors';
 import { fail } from '../validate';
+import type { Device } from '../device';
 
 export interface Conditioning {
   /** Class labels, int64 [batch]. */
@@ -17,10 +19,13 @@ export interface Conditioning {
 
 export type VelocityModel =
   | ((x: Tensor, t: Tensor, cond?: Conditioning) => Tensor)
-  | { forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor; numClasses?: number };
+  | { forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor; numClasses?: number; parameters?(): Tensor[] };
 
 /** v_θ(x, t, cond), checked to be a Tensor of x's shape. */
 export function callModel(model: VelocityModel, x: Tensor, t: Tensor, cond?: Conditioning): Tensor {
+  checkModel(model);
+  asTensor(x, 'x');
+  asTensor(t, 't');
   const v: unknown = typeof model === 'function' ? model(x, t, cond) : model.forward(x, t, cond);
   if (!(v instanceof Tensor)) fail('a Tensor', 'the output of the model', v);
   const want = x.shape;
@@ -29,6 +34,13 @@ export function callModel(model: VelocityModel, x: Tensor, t: Tensor, cond?: Con
     throw new ShapeError('ERR_INVALID_SHAPE', `Expected a velocity of shape [${want}] (the shape of x) for the output of the model but received shape [${got}]`);
   }
   return v;
+}
+
+/** The device of a module's first parameter; 'cpu' for functions and parameterless models. */
+export function modelDevice(model: VelocityModel): Device {
+  const params: unknown = typeof model === 'object' && typeof model.parameters === 'function' ? model.parameters() : undefined;
+  const first: unknown = Array.isArray(params) ? params[0] : undefined;
+  return first instanceof Tensor ? first.device : 'cpu';
 }
 
 export function checkModel(model: unknown): VelocityModel {

@@ -7,6 +7,10 @@
  * The model runs without autograd. Steps never go past t = 1 (the model was trained on
  * [0, 1]). NFE counts solver evaluations; with guidance each is one model call on a batch
  * holding the conditional and the unconditional halves.
+ *
+ * The model's time has the state's dtype, as torchdiffeq hands it (a float32 time would cap
+ * a float64 solve near 1e-8). Everything created here lives on the device of the noise:
+ * x0's, or for drawn noise the `device` option, else the model's parameters' device.
  */
 import { Tensor, asTensor } from '../tensor';
 import { full, fullLike, randn } from '../creation';
@@ -14,10 +18,12 @@ import { cat } from '../functional';
 import { noGrad } from '../autograd';
 import { tidy, scope } from '../scope';
 import { linearCombination } from '../kernels';
-import { checkBool, checkInt, checkNumber, checkOneOf, checkShape, fail } from '../validate';
+import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from '../validate';
 import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
-import { callModel, checkModel, type Conditioning, type VelocityModel } from './model';
+import { DEFAULT_MAX_NUM_STEPS, checkStepCount } from '../solvers/step-limit';
+import { callModel, checkModel, modelDevice, type Conditioning, type VelocityModel } from './model';
+import { checkDevice, type Device } from '../device';
 
 export interface SampleOptions {
   /** The starting noise [n, …]; drawn from N(0, I) with n and shape when omitted. */
@@ -25,6 +31,8 @@ export interface SampleOptions {
   n?: number;
   /** Shape of one sample (without the batch dim). */
   shape?: number[];
+  /** Where drawn noise is created; default the device of the model's parameters (or 'cpu'). */
+  device?: Device;
   /** Default 'euler' with 100 steps; any odeint method. */
   method?: OdeMethod;
   /** Fixed-grid methods: uniform steps on [0, 1] (or give stepSize). */
@@ -65,7 +73,7 @@ export function sample(model: VelocityModel, opts: SampleOptions = {}): SampleRe
 
 /** As sample(), yielding to the event loop between model evaluations; `signal` aborts it. */
 export async function sampleAsync(model: VelocityModel, opts: SampleOptions & { signal?: AbortSignal } = {}): Promise<SampleResult> {
-  const { signal, ...rest } = opts;
+  const { signal, ...rest } = checkOptions(opts, 'sample options');
   const p = prepare(model, rest);
   return scope(async () => finish(await odeintAsync(p.f, p.x0(), p.t, { ...p.solverOptions, signal }), p.returnTrajectory));
 }
@@ -82,6 +90,7 @@ function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
   const returnTrajectory = checkBool(opts.returnTrajectory ?? false, 'returnTrajectory');
   const w = checkNumber(opts.guidanceScale ?? 0, 'guidanceScale', { finite: true });
   const cond = opts.conditioning;
+  if (opts.nullLabel !== undefined) checkInt(opts.nullLabel, 'nullLabel', 0);
 
   let x0: () => Tensor;
   if (opts.x0 !== undefined) {
@@ -90,7 +99,8 @@ function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
   } else {
     const n = checkInt(opts.n, 'n', 1);
     const shape = checkShape(opts.shape, 'shape');
-    x0 = () => randn([n, ...shape]);
+    const device = opts.device === undefined ? modelDevice(model) : checkDevice(opts.device, 'device');
+    x0 = () => randn([n, ...shape], { device });
   }
 
   let stepSize: number | null = null;
@@ -123,12 +133,14 @@ function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
       return linearCombination(null, [v.narrow(0, 0, n), v.narrow(0, n, n)], [1 + w, -w]);
     };
   }
-  const f = (s: number, x: Tensor): Tensor => noGrad(() => velocity(x, full([x.shape[0]], s, { dtype: 'float32' })));
+  const f = (s: number, x: Tensor): Tensor => noGrad(() => velocity(x, full([x.shape[0]], s, { dtype: x.dtype, device: x.device })));
   return { f, x0, t, solverOptions, returnTrajectory };
 }
 
 /** 0, h, 2h, …, 1: the output times that make a trajectory hold every fixed step. */
 function uniformTimes(stepSize: number): number[] {
   const steps = Math.ceil(1 / stepSize - 1e-9);
+  // Checked before the array of times is built: steps: 1e9 must fail, not allocate.
+  checkStepCount(steps, DEFAULT_MAX_NUM_STEPS, `stepSize = ${stepSize} on [0, 1]`, 0);
   return Array.from({ length: steps + 1 }, (_, i) => (i === steps ? 1 : i * stepSize));
 }

@@ -64,9 +64,18 @@ export function* integrateFixedGrid(
   return { outputs, accepted: steps, rejected: 0, exhausted: false, reachedTime: times[times.length - 1], reachedState: null };
 }
 
+/** How many steps the grid takes: those of `times` itself, or of the uniform grid of `stepSize` (possibly Infinity). */
+export function fixedGridSteps(times: number[], stepSize: number | null, round: Round): number {
+  return stepSize === null ? times.length - 1 : uniformGridPoints(times[0], times[times.length - 1], stepSize, round) - 1;
+}
+
+function uniformGridPoints(start: number, end: number, stepSize: number, round: Round): number {
+  return Math.ceil(round(round(round(end - start) / stepSize) + 1));
+}
+
 /** start, start + h, start + 2h, … with the last point replaced by `end` (torchdiffeq's grid). */
 function uniformGrid(start: number, end: number, stepSize: number, round: Round): number[] {
-  const count = Math.ceil(round(round(round(end - start) / stepSize) + 1));
+  const count = uniformGridPoints(start, end, stepSize, round);
   const grid = new Array<number>(count);
   for (let i = 0; i < count; i++) grid[i] = round(round(i * stepSize) + start);
   grid[count - 1] = end;

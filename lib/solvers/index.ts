@@ -6,3 +6,4 @@ export type { ButcherTableau } from './tableau';
 export type { UserNorm } from './scaled-norm';
 export type { TimeDType } from './time';
 export { SolverError } from './solver-error';
+export { DEFAULT_MAX_NUM_STEPS } from './step-limit';

@@ -10,11 +10,12 @@
 import { Tensor } from '../tensor';
 import { stack } from '../functional';
 import { tidy, scope } from '../scope';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, describe, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
 import { Evaluator, type OdeFunction } from './evaluator';
 import { ADAPTIVE_METHODS, FIXED_GRID_METHODS, METHOD_NAMES, isAdaptive, type OdeMethod } from './methods';
 import { integrateAdaptive } from './adaptive';
-import { integrateFixedGrid } from './fixed-grid';
+import { fixedGridSteps, integrateFixedGrid } from './fixed-grid';
+import { checkMaxNumSteps, checkStepCount } from './step-limit';
 import { scaledNorm, type UserNorm } from './scaled-norm';
 import { rounder, type TimeDType } from './time';
 import { release, type State } from './state';
@@ -34,7 +35,11 @@ export interface SolverOptions {
   jump_t?: number[] | Tensor;
   min_step?: number;
   max_step?: number;
-  /** Adaptive: at most this many steps per output interval, else an ERR_MAX_STEPS error. */
+  /**
+   * At most this many steps, else an ERR_MAX_STEPS SolverError: per output interval for
+   * adaptive methods (as torchdiffeq), for the whole grid for fixed-grid ones. Default
+   * DEFAULT_MAX_NUM_STEPS (1,000,000); torchdiffeq has no practical default.
+   */
   max_num_steps?: number;
   /** Adaptive: the norm of the tolerance-scaled error (default: RMS; max of RMS over tuple components). */
   norm?: UserNorm;
@@ -71,9 +76,9 @@ export interface OdeSolution<Y extends Tensor | Tensor[]> {
   reached?: { t: number; y: Y };
 }
 
-const COMMON_OPTIONS = ['dtype', 'noOvershoot', 'stepBudget'];
+const COMMON_OPTIONS = ['dtype', 'noOvershoot', 'stepBudget', 'max_num_steps'];
 const FIXED_OPTIONS = [...COMMON_OPTIONS, 'step_size', 'perturb'];
-const ADAPTIVE_OPTIONS = [...COMMON_OPTIONS, 'first_step', 'step_t', 'jump_t', 'min_step', 'max_step', 'max_num_steps', 'norm', 'safety', 'ifactor', 'dfactor'];
+const ADAPTIVE_OPTIONS = [...COMMON_OPTIONS, 'first_step', 'step_t', 'jump_t', 'min_step', 'max_step', 'norm', 'safety', 'ifactor', 'dfactor'];
 
 /** Solves synchronously; every intermediate tensor is released before it returns. */
 export function odeint(f: (t: number, y: Tensor) => Tensor, y0: Tensor, t: number[] | Tensor, opts?: OdeintOptions): OdeSolution<Tensor>;
@@ -95,7 +100,7 @@ export function odeint(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tens
 export function odeintAsync(f: (t: number, y: Tensor) => Tensor, y0: Tensor, t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor>>;
 export function odeintAsync(f: (t: number, y: Tensor[]) => Tensor[], y0: Tensor[], t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor[]>>;
 export async function odeintAsync(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, opts: OdeintOptions & { signal?: AbortSignal } = {}): Promise<OdeSolution<Tensor | Tensor[]>> {
-  const { signal, ...rest } = opts;
+  const { signal, ...rest } = checkOptions(opts, 'odeint options');
   if (signal !== undefined && !(signal instanceof AbortSignal)) fail('an AbortSignal', 'signal', signal);
   const plan = prepare(f, y0, t, rest);
   return scope(async () => {
@@ -127,7 +132,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   const shapes = state.map((c) => c.shape);
   const dtypes = state.map((c) => c.dtype);
   const method = checkOneOf(opts.method ?? 'dopri5', METHOD_NAMES, 'method');
-  const o = opts.options ?? {};
+  const o = opts.options === undefined ? {} : opts.options;
   if (o === null || typeof o !== 'object') fail('an options object', 'options', o);
   const allowed = isAdaptive(method) ? ADAPTIVE_OPTIONS : FIXED_OPTIONS;
   for (const key of Object.keys(o)) {
@@ -141,6 +146,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   const times = userTimes.map((u) => round(direction * u));
   const stepBudget = o.stepBudget === undefined ? Infinity : checkInt(o.stepBudget, 'options.stepBudget', 0);
   const noOvershoot = o.noOvershoot === undefined ? false : checkBool(o.noOvershoot, 'options.noOvershoot');
+  const maxNumSteps = checkMaxNumSteps(o.max_num_steps);
   const evaluator = new Evaluator(f, tuple, direction, shapes, dtypes);
   const keep = new Set<Tensor>(state);
   const tableau = isAdaptive(method) ? ADAPTIVE_METHODS[method] : FIXED_GRID_METHODS[method as keyof typeof FIXED_GRID_METHODS];
@@ -158,7 +164,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
       jumpT: checkPoints(o.jump_t, 'options.jump_t').map((p) => round(direction * p)),
       minStep: o.min_step === undefined ? 0 : checkNumber(o.min_step, 'options.min_step', { finite: true }),
       maxStep: o.max_step === undefined ? Infinity : positive(o.max_step, 'options.max_step'),
-      maxNumSteps: o.max_num_steps === undefined ? 2 ** 31 - 1 : checkInt(o.max_num_steps, 'options.max_num_steps', 1),
+      maxNumSteps,
       safety: o.safety === undefined ? 0.9 : positive(o.safety, 'options.safety'),
       ifactor: o.ifactor === undefined ? 10 : positive(o.ifactor, 'options.ifactor'),
       dfactor: o.dfactor === undefined ? 0.2 : positive(o.dfactor, 'options.dfactor'),
@@ -168,12 +174,18 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
       stepBudget,
     };
     if (cfg.minStep < 0 || cfg.minStep > cfg.maxStep) fail(`a number in [0, max_step = ${cfg.maxStep}]`, 'options.min_step', cfg.minStep);
+    // max_step bounds every step, so the widest output interval needs at least this many.
+    let widest = 0;
+    for (let i = 1; i < times.length; i++) widest = Math.max(widest, times[i] - times[i - 1]);
+    checkStepCount(Math.ceil(widest / cfg.maxStep), maxNumSteps, `an output interval of ${widest} with max_step = ${cfg.maxStep}`, userTimes[0]);
     const all = [...cfg.stepT, ...cfg.jumpT].filter((p) => p >= times[0]);
     if (new Set(all).size !== all.length) fail('step_t and jump_t without repeated times', 'options.step_t / options.jump_t', all.map((p) => direction * p));
     run = () => integrateAdaptive(tableau, evaluator, state, times, cfg, keep);
   } else {
     const stepSize = o.step_size === undefined ? null : checkNumber(o.step_size, 'options.step_size', { positive: true, finite: true });
     const perturb = o.perturb === undefined ? false : checkBool(o.perturb, 'options.perturb');
+    const why = stepSize === null ? `a grid of ${times.length} times` : `step_size = ${stepSize} over [${userTimes[0]}, ${userTimes[userTimes.length - 1]}]`;
+    checkStepCount(fixedGridSteps(times, stepSize, round), maxNumSteps, why, userTimes[0]);
     run = () => integrateFixedGrid(tableau, evaluator, state, times, { stepSize, perturb, round, stepBudget }, keep);
   }
 

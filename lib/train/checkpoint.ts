@@ -1,12 +1,17 @@
 /**
  * Training checkpoints: one safetensors file holding the model, the EMA weights, the
  * optimizer's tensors and the RNG state under name prefixes, plus a JSON metadata entry
- * (step, config, optimizer scalars). Written atomically by saveSafetensors, so a crash
- * leaves the previous checkpoint intact.
+ * (step, config, optimizer scalars) and the SHA-256 of the tensor data. Written atomically,
+ * so a crash leaves the previous checkpoint intact; the digest is checked on load, so bytes
+ * damaged on disk or in a copy are reported instead of trained on.
  */
 import { Tensor } from '../tensor';
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../io/safetensors';
+import { MAX_SAFETENSORS_BYTES, dataDigest, deserializeSafetensors, parseSafetensorsHeader, serializeSafetensors } from '../io/safetensors';
+import { readRegularFile } from '../io/read-file';
+import { writeFileAtomicSync } from '../io/atomic-write';
+import { dispose } from '../scope';
 import { FlowmatchError } from '../errors';
+import { checkInt, describe, fail } from '../validate';
 
 export interface CheckpointContents {
   step: number;
@@ -18,30 +23,104 @@ export interface CheckpointContents {
   meta: Record<string, unknown>;
 }
 
+/** A loaded checkpoint; `digest` is the verified SHA-256 of its tensor data (absent in files written before digests). */
+export interface LoadedCheckpoint extends CheckpointContents {
+  digest?: string;
+}
+
+/** A checkpoint that cannot be used; the message names the file, what is wrong and what to do. */
+export class CheckpointError extends FlowmatchError {
+  readonly file: string;
+  constructor(code: string, file: string, problem: string, remedy = REPLACE_IT) {
+    super(code, `${file}: ${problem}. ${remedy}`);
+    this.file = file;
+  }
+}
+
+const REPLACE_IT = 'The file is damaged: restore it from a copy, or delete it to train from the start';
 const PREFIXES = ['model.', 'ema.', 'optimizer.'] as const;
 const META_KEY = 'flowmatch.checkpoint';
+/** Where the SHA-256 of the data section goes, in checkpoints and in the model files beside them. */
+export const DIGEST_KEY = 'flowmatch.sha256';
 
-export function saveCheckpoint(file: string, contents: CheckpointContents): void {
+/** A checkpoint's file bytes and the SHA-256 of its tensor data (stored in them). */
+export function serializeCheckpoint(contents: CheckpointContents, file = '<checkpoint>'): { bytes: Buffer; digest: string } {
+  if (contents === null || typeof contents !== 'object') fail('checkpoint contents {step, model, optimizer, rng, meta}', 'contents', contents);
+  checkInt(contents.step, 'contents.step', 0, Number.MAX_SAFE_INTEGER);
+  if (!(contents.rng instanceof Tensor)) fail('the RNG state tensor', 'contents.rng', contents.rng);
   const tensors: Record<string, Tensor> = { rng: contents.rng };
   for (const [name, t] of Object.entries(contents.model)) tensors[`model.${name}`] = t;
   for (const [name, t] of Object.entries(contents.ema ?? {})) tensors[`ema.${name}`] = t;
   for (const [name, t] of Object.entries(contents.optimizer)) tensors[`optimizer.${name}`] = t;
-  saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify({ step: contents.step, hasEma: contents.ema !== undefined, ...contents.meta }) });
+  const meta = { [META_KEY]: JSON.stringify({ step: contents.step, hasEma: contents.ema !== undefined, ...contents.meta }) };
+  const bytes = serializeSafetensors(tensors, meta, { digestKey: DIGEST_KEY });
+  return { bytes, digest: parseSafetensorsHeader(bytes, file).metadata[DIGEST_KEY] };
 }
 
-/** Loads a checkpoint; the caller owns (and disposes) the returned tensors. */
-export function loadCheckpoint(file: string): CheckpointContents {
-  const metaText = readSafetensorsMetadata(file)[META_KEY];
-  if (metaText === undefined) {
-    throw new FlowmatchError('ERR_NOT_A_CHECKPOINT', `${file} is a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`);
+/** Writes a checkpoint atomically; returns the SHA-256 of its tensor data (stored in the file). */
+export function saveCheckpoint(file: string, contents: CheckpointContents): string {
+  const { bytes, digest } = serializeCheckpoint(contents, file);
+  writeFileAtomicSync(file, bytes);
+  return digest;
+}
+
+/**
+ * Reads a safetensors file whole and checks the data against the digest its metadata holds
+ * (files without one are read unchecked); the caller owns the returned tensors.
+ */
+export function loadVerifiedSafetensors(file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string>; digest?: string } {
+  const bytes = readRegularFile(file, MAX_SAFETENSORS_BYTES);
+  const header = parseSafetensorsHeader(bytes, file);
+  const stored = header.metadata[DIGEST_KEY];
+  if (stored !== undefined) {
+    const actual = dataDigest([bytes.subarray(header.dataStart)]);
+    if (actual !== stored) {
+      throw new CheckpointError('ERR_CHECKSUM', file, `its tensor data does not match the SHA-256 stored with it (stored ${stored.slice(0, 16)}…, computed ${actual.slice(0, 16)}…): some bytes changed after it was written`);
+    }
   }
-  const meta = JSON.parse(metaText) as Record<string, unknown> & { step: number; hasEma: boolean };
-  const all = loadSafetensors(file);
-  const groups: Record<(typeof PREFIXES)[number], Record<string, Tensor>> = { 'model.': {}, 'ema.': {}, 'optimizer.': {} };
-  for (const [name, t] of Object.entries(all)) {
-    const prefix = PREFIXES.find((p) => name.startsWith(p));
-    if (prefix) groups[prefix][name.slice(prefix.length)] = t;
+  return { tensors: deserializeSafetensors(bytes, file), metadata: header.metadata, digest: stored };
+}
+
+function parseMeta(file: string, text: string | undefined): Record<string, unknown> & { step: number; hasEma: boolean } {
+  if (text === undefined) {
+    throw new CheckpointError('ERR_NOT_A_CHECKPOINT', file, `a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`, 'Pass the checkpoint.safetensors that `train` wrote');
   }
-  const { step, hasEma, ...rest } = meta;
-  return { step, model: groups['model.'], ema: hasEma ? groups['ema.'] : undefined, optimizer: groups['optimizer.'], rng: all.rng, meta: rest };
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch (e) {
+    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is ${describe(meta)}, not a JSON object`);
+  }
+  const record = meta as Record<string, unknown>;
+  if (!Number.isSafeInteger(record.step) || (record.step as number) < 0) {
+    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its step is ${record.step === undefined ? 'missing' : describe(record.step)}, not a non-negative integer`);
+  }
+  if (typeof record.hasEma !== 'boolean') {
+    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its hasEma is ${record.hasEma === undefined ? 'missing' : describe(record.hasEma)}, not true or false`);
+  }
+  return record as Record<string, unknown> & { step: number; hasEma: boolean };
+}
+
+/** Loads and verifies a checkpoint; the caller owns (and disposes) the returned tensors. */
+export function loadCheckpoint(file: string): LoadedCheckpoint {
+  const { tensors: all, metadata, digest } = loadVerifiedSafetensors(file);
+  try {
+    const { step, hasEma, ...rest } = parseMeta(file, metadata[META_KEY]);
+    if (!(all.rng instanceof Tensor)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'it has no RNG state (tensor rng)');
+    const groups: Record<(typeof PREFIXES)[number], Record<string, Tensor>> = { 'model.': {}, 'ema.': {}, 'optimizer.': {} };
+    const unused: Tensor[] = [];
+    for (const [name, t] of Object.entries(all)) {
+      const prefix = PREFIXES.find((p) => name.startsWith(p));
+      if (prefix && (hasEma || prefix !== 'ema.')) groups[prefix][name.slice(prefix.length)] = t;
+      else if (name !== 'rng') unused.push(t);
+    }
+    dispose(unused);
+    return { step, model: groups['model.'], ema: hasEma ? groups['ema.'] : undefined, optimizer: groups['optimizer.'], rng: all.rng, meta: rest, digest };
+  } catch (e) {
+    dispose(all);
+    throw e;
+  }
 }

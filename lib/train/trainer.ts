@@ -1,8 +1,9 @@
 /**
  * The CFM training loop: data batch → path sample → CFM loss → backward → (clip) →
  * optimizer step → EMA. Checkpoints (model, EMA, optimizer, step, RNG, config) are written
- * atomically; a resumed run continues exactly where it stopped, because the data order is
- * a function of the step (DataLoader) and the RNG state travels in the checkpoint.
+ * atomically (lib/train/run-folder.ts says in which order); a resumed run continues exactly
+ * where it stopped, because the data order is a function of the step (DataLoader) and the
+ * RNG state travels in the checkpoint.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +14,7 @@ import { tidy, dispose } from '../scope';
 import { manualSeed } from '../runtime';
 import { where } from '../functional';
 import { ArgumentError, FlowmatchError } from '../errors';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
 import type { Module } from '../nn/module';
 import type { GaussianPath } from '../paths/gaussian-path';
 import type { Conditioning } from '../sample/model';
@@ -21,9 +22,12 @@ import { cfmLoss } from '../losses/cfm';
 import type { TimeSampler } from '../losses/time-samplers';
 import { Adam, AdamW, SGD, EMA, clipGradNorm, constantLR, cosineDecay, linearWarmup, type Optimizer, type Schedule } from '../optim';
 import { ProgressBar } from '../progress';
-import { MetricsLog, readMetrics } from './metrics-log';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { saveSafetensors } from '../io/safetensors';
+import { writeFileAtomicSync } from '../io/atomic-write';
+import { MetricsLog, readMetricsFile } from './metrics-log';
+import { CheckpointError, loadCheckpoint } from './checkpoint';
+import { CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, MODEL_FILE, clearCheckpoint, commitCheckpoint, openRunFolder } from './run-folder';
+
+export { CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE } from './run-folder';
 
 /** One training batch: data x1, and labels for class-conditional models. */
 export interface TrainBatch {
@@ -83,8 +87,12 @@ export interface TrainOptions {
   /** Output folder: checkpoint.safetensors, model.safetensors, metrics.jsonl, config.json. */
   outDir?: string;
   checkpointEvery?: number;
-  /** Continue from outDir/checkpoint.safetensors when it exists. */
-  resume?: boolean;
+  /**
+   * true: continue from outDir/checkpoint.safetensors, which must exist (ERR_NO_CHECKPOINT
+   * otherwise); 'auto': continue when it exists, else start a new run (for jobs that are
+   * restarted after preemption); false (default): a new run, replacing any checkpoint there.
+   */
+  resume?: boolean | 'auto';
   /** Stops cleanly after the current step, writing a checkpoint when outDir is set. */
   signal?: AbortSignal;
   /** Progress bar on stderr when it is a TTY (default true). */
@@ -95,6 +103,11 @@ export interface TrainOptions {
   callbacks?: { every: number; fn: (ctx: { step: number; model: Module; ema?: EMA }) => void | Promise<void> }[];
   /** Saved in checkpoints and config.json; the CLI stores its full configuration here. */
   config?: Record<string, unknown>;
+  /**
+   * Told about repairs made to the run folder at start (a torn metrics line dropped,
+   * temporary files of a killed run removed). Default: process.emitWarning.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -106,11 +119,9 @@ export interface TrainResult {
   finalLoss: number;
   seconds: number;
   checkpoint?: string;
+  /** What onWarning was told. */
+  warnings: string[];
 }
-
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-export const MODEL_FILE = 'model.safetensors';
-export const METRICS_FILE = 'metrics.jsonl';
 
 function makeOptimizer(model: Module, cfg: OptimizerConfig): Optimizer {
   const name = checkOneOf(cfg.name ?? 'adam', ['adam', 'adamw', 'sgd'], 'optimizer.name');
@@ -137,8 +148,8 @@ function batchAt(source: BatchSource, step: number): TrainBatch {
 
 function validate(opts: TrainOptions): void {
   if (opts === null || typeof opts !== 'object') fail('training options', 'options', opts);
-  if (opts.model === undefined || typeof (opts.model as Module).parameters !== 'function') fail('a flowmatch Module', 'model', opts.model);
-  if (opts.path === undefined || typeof (opts.path as GaussianPath).sample !== 'function') fail('a probability path (e.g. otPath())', 'path', opts.path);
+  if (opts.model === undefined || opts.model === null || typeof (opts.model as Module).parameters !== 'function') fail('a flowmatch Module', 'model', opts.model);
+  if (opts.path === undefined || opts.path === null || typeof (opts.path as GaussianPath).sample !== 'function') fail('a probability path (e.g. otPath())', 'path', opts.path);
   if (typeof opts.data !== 'function' && (opts.data === null || typeof opts.data !== 'object' || typeof (opts.data as { batch?: unknown }).batch !== 'function')) {
     fail('a DataLoader or a function step → batch', 'data', opts.data);
   }
@@ -146,87 +157,107 @@ function validate(opts: TrainOptions): void {
   if (opts.clipGradNorm !== undefined) checkNumber(opts.clipGradNorm, 'clipGradNorm', { positive: true });
   if (opts.labelDropout !== undefined && !(opts.labelDropout >= 0 && opts.labelDropout <= 1)) fail('a probability in [0, 1]', 'labelDropout', opts.labelDropout);
   if (opts.checkpointEvery !== undefined) checkInt(opts.checkpointEvery, 'checkpointEvery', 1);
-  if (opts.resume !== undefined) checkBool(opts.resume, 'resume');
+  if (opts.outDir !== undefined && (typeof opts.outDir !== 'string' || opts.outDir.length === 0)) fail('a folder path', 'outDir', opts.outDir);
+  if (opts.resume !== undefined && opts.resume !== 'auto') checkBool(opts.resume, 'resume');
   if (opts.resume && opts.outDir === undefined) throw new ArgumentError('Expected an outDir to resume from but received none');
+  if (opts.seed !== undefined) checkInt(opts.seed, 'seed', 0);
+  if (opts.logEvery !== undefined) checkInt(opts.logEvery, 'logEvery', 1);
+  if (opts.onWarning !== undefined) checkFunction(opts.onWarning, 'onWarning');
   if (opts.conditioning !== undefined) checkFunction(opts.conditioning, 'conditioning');
+  if (opts.optimizer !== undefined) checkOptions(opts.optimizer, 'optimizer');
+  if (opts.schedule !== undefined) checkOptions(opts.schedule, 'schedule');
+  if (opts.ema !== undefined && opts.ema !== false) checkOptions(opts.ema, 'ema (an options object or false)');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) fail('an AbortSignal', 'signal', opts.signal);
+  if (opts.onStep !== undefined) checkFunction(opts.onStep, 'onStep');
+  if (opts.nullLabel !== undefined) checkInt(opts.nullLabel, 'nullLabel', 0);
+  if (opts.callbacks !== undefined && !Array.isArray(opts.callbacks)) fail('an array of {every, fn}', 'callbacks', opts.callbacks);
   for (const [i, cb] of (opts.callbacks ?? []).entries()) {
     checkInt(cb?.every, `callbacks[${i}].every`, 1);
     checkFunction(cb.fn, `callbacks[${i}].fn`);
   }
 }
 
-/** Writes `text` to `file` atomically (temp file in the same folder, fsync, rename). */
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   validate(opts);
   const { model, path: probabilityPath, steps } = opts;
-  const optimizerConfig = opts.optimizer ?? {};
-  const optimizer = makeOptimizer(model, optimizerConfig);
-  const schedule = makeSchedule(optimizer.lr, opts.schedule, steps);
-  const ema = opts.ema === false ? undefined : new EMA(model.parameters(), { decay: opts.ema?.decay ?? 0.999, warmup: opts.ema?.warmup });
   const numClasses = (model as unknown as { numClasses?: number }).numClasses;
   const nullLabel = opts.nullLabel ?? numClasses;
   if (opts.labelDropout && nullLabel === undefined) throw new ArgumentError('Expected a nullLabel (or a model with numClasses) for labelDropout but received none');
-
-  const outDir = opts.outDir;
-  const checkpointFile = outDir ? path.join(outDir, CHECKPOINT_FILE) : undefined;
-  let startStep = 0;
-  if (outDir) fs.mkdirSync(outDir, { recursive: true });
-  if (opts.resume && checkpointFile && fs.existsSync(checkpointFile)) {
-    startStep = restore(checkpointFile, model, optimizer, ema);
-  } else {
-    manualSeed(checkInt(opts.seed ?? 0, 'seed', 0));
-  }
-  if (outDir) writeFileAtomic(path.join(outDir, 'config.json'), JSON.stringify({ steps, ...opts.config }, null, 2) + '\n');
-  const metrics = outDir ? openMetrics(path.join(outDir, METRICS_FILE), startStep) : undefined;
-
-  const save = (step: number): void => {
-    if (!checkpointFile) return;
-    const modelState = model.stateDict();
-    const emaState = ema?.stateDict();
-    const optState = optimizer.stateDict();
-    const rng = new Tensor(native.rngState());
-    try {
-      saveCheckpoint(checkpointFile, {
-        step,
-        model: modelState,
-        ema: emaState?.tensors,
-        optimizer: optState.tensors,
-        rng,
-        meta: { optimizerNumbers: optState.numbers, emaNumbers: emaState?.numbers ?? null, config: opts.config ?? {} },
-      });
-      // The weights to sample from: the EMA when there is one, as plain model names.
-      if (ema) {
-        const dict: Record<string, Tensor> = {};
-        const names = Object.keys(modelState);
-        ema.parameters().forEach((p, i) => (dict[names[i]] = p));
-        saveSafetensors(path.join(outDir!, MODEL_FILE), dict);
-      } else {
-        saveSafetensors(path.join(outDir!, MODEL_FILE), modelState);
-      }
-    } finally {
-      dispose([modelState, emaState?.tensors, optState.tensors, rng]);
-    }
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+    if (opts.onWarning !== undefined) opts.onWarning(message);
+    else process.emitWarning(message, { code: 'FLOWMATCH_RUN_FOLDER' });
   };
 
-  const bar = new ProgressBar({ total: steps, label: 'train', unit: 'step', enabled: opts.progress === false ? false : undefined });
-  const losses: number[] = [];
-  const started = Date.now();
-  let step = startStep;
-  let stopped = false;
-  model.train();
+  const outDir = opts.outDir;
+  const checkpointFile = outDir === undefined ? undefined : path.join(outDir, CHECKPOINT_FILE);
+  let resuming = false;
+  if (outDir !== undefined) {
+    const { removedTemps } = openRunFolder(outDir);
+    if (removedTemps.length > 0) warn(`removed ${removedTemps.length} temporary file(s) that an interrupted run left in ${outDir}: ${removedTemps.join(', ')}`);
+    const present = fs.existsSync(checkpointFile as string);
+    if (opts.resume === true && !present) {
+      throw new FlowmatchError('ERR_NO_CHECKPOINT', `Cannot resume: ${outDir} has no ${CHECKPOINT_FILE}. Start a new run (resume: false), or pass resume: 'auto' to start one when there is nothing to resume`);
+    }
+    resuming = present && opts.resume !== undefined && opts.resume !== false;
+  }
+
+  const optimizer = makeOptimizer(model, opts.optimizer ?? {});
+  let ema: EMA | undefined;
+  let metrics: MetricsLog | undefined;
+  let bar: ProgressBar | undefined;
   try {
+    const schedule = makeSchedule(optimizer.lr, opts.schedule, steps);
+    ema = opts.ema === false ? undefined : new EMA(model.parameters(), { decay: opts.ema?.decay ?? 0.999, warmup: opts.ema?.warmup });
+    const save = (step: number): void => {
+      if (outDir === undefined) return;
+      const modelState = model.stateDict();
+      const emaState = ema?.stateDict();
+      const optState = optimizer.stateDict();
+      const rng = new Tensor(native.rngState());
+      try {
+        // The weights to sample from: the EMA when there is one, under the model's names.
+        const names = model.namedParameters().map(([name]) => name);
+        const weights = ema ? Object.fromEntries(ema.parameters().map((p, i) => [names[i], p])) : modelState;
+        commitCheckpoint(
+          outDir,
+          {
+            step,
+            model: modelState,
+            ema: emaState?.tensors,
+            optimizer: optState.tensors,
+            rng,
+            meta: { optimizerNumbers: optState.numbers, emaNumbers: emaState?.numbers ?? null, config: opts.config ?? {} },
+          },
+          weights,
+        );
+      } finally {
+        dispose([modelState, emaState?.tensors, optState.tensors, rng]);
+      }
+    };
+
+    let startStep = 0;
+    if (resuming) {
+      startStep = restore(checkpointFile as string, model, optimizer, ema, steps);
+      // A kill between a commit and its model copy leaves the copy absent; this commit is the same state again.
+      if (!fs.existsSync(path.join(outDir as string, MODEL_FILE))) save(startStep);
+    } else {
+      if (outDir !== undefined) clearCheckpoint(outDir);
+      manualSeed(opts.seed ?? 0);
+    }
+    if (outDir !== undefined) {
+      writeFileAtomicSync(path.join(outDir, CONFIG_FILE), JSON.stringify({ steps, ...opts.config }, null, 2) + '\n');
+      metrics = openMetrics(path.join(outDir, METRICS_FILE), startStep, warn);
+    }
+
+    const progress = new ProgressBar({ total: steps, label: 'train', unit: 'step', enabled: opts.progress === false ? false : undefined });
+    bar = progress;
+    const losses: number[] = [];
+    const started = Date.now();
+    let step = startStep;
+    let stopped = false;
+    model.train();
     while (step < steps) {
       if (opts.signal?.aborted) {
         stopped = true;
@@ -238,7 +269,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const batch = batchAt(opts.data, step);
         const cond: Conditioning = { ...(opts.conditioning?.(batch) ?? {}) };
         if (batch.labels !== undefined) {
-          cond.labels = opts.labelDropout ? where(rand(batch.labels.shape).lt(opts.labelDropout), tensor(nullLabel!, { dtype: 'int64' }), batch.labels) : batch.labels;
+          const device = batch.labels.device;
+          cond.labels = opts.labelDropout ? where(rand(batch.labels.shape, { device }).lt(opts.labelDropout), tensor(nullLabel!, { dtype: 'int64', device }), batch.labels) : batch.labels;
         }
         const lossTensor = cfmLoss(model, probabilityPath, batch.x, { cond, timeSampler: opts.timeSampler });
         optimizer.zeroGrad();
@@ -255,7 +287,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       losses.push(loss);
       const info: StepInfo = { step, loss, lr: optimizer.lr, gradNorm, seconds: Number(process.hrtime.bigint() - stepStart) / 1e9 };
       if (metrics && (step % (opts.logEvery ?? 1) === 0 || step === steps)) metrics.write({ ...info });
-      bar.update(step, `loss ${loss.toFixed(4)}`);
+      progress.update(step, `loss ${loss.toFixed(4)}`);
       await opts.onStep?.(info);
       for (const cb of opts.callbacks ?? []) if (step % cb.every === 0) await cb.fn({ step, model, ema });
       if (opts.checkpointEvery && step % opts.checkpointEvery === 0 && step < steps) save(step);
@@ -263,33 +295,44 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (step > startStep || !fs.existsSync(checkpointFile ?? '')) save(step);
+    return {
+      step,
+      startStep,
+      stopped,
+      losses,
+      finalLoss: losses.length > 0 ? losses[losses.length - 1] : NaN,
+      seconds: (Date.now() - started) / 1000,
+      checkpoint: checkpointFile,
+      warnings,
+    };
   } finally {
-    bar.done();
+    bar?.done();
     metrics?.close();
     optimizer.dispose();
     ema?.dispose();
   }
-  return {
-    step,
-    startStep,
-    stopped,
-    losses,
-    finalLoss: losses.length > 0 ? losses[losses.length - 1] : NaN,
-    seconds: (Date.now() - started) / 1000,
-    checkpoint: checkpointFile,
-  };
 }
 
 /** Restores model, optimizer, EMA and RNG from a checkpoint; returns its step. */
-function restore(file: string, model: Module, optimizer: Optimizer, ema: EMA | undefined): number {
+function restore(file: string, model: Module, optimizer: Optimizer, ema: EMA | undefined, steps: number): number {
   const ckpt = loadCheckpoint(file);
   try {
-    model.loadStateDict(ckpt.model);
-    const meta = ckpt.meta as { optimizerNumbers: Record<string, number>; emaNumbers: Record<string, number> | null };
-    optimizer.loadStateDict({ tensors: ckpt.optimizer, numbers: meta.optimizerNumbers });
-    if (ema) {
-      if (!ckpt.ema || !meta.emaNumbers) throw new FlowmatchError('ERR_CHECKPOINT', `${file} has no EMA weights but this run uses EMA`);
-      ema.loadStateDict({ tensors: ckpt.ema, numbers: meta.emaNumbers });
+    if (ckpt.step > steps) {
+      throw new CheckpointError('ERR_CHECKPOINT_STEP', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
+    }
+    const meta = ckpt.meta as { optimizerNumbers?: unknown; emaNumbers?: unknown };
+    const numbers = (value: unknown): value is Record<string, number> => value !== null && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number');
+    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'its optimizerNumbers are missing or not a record of numbers');
+    try {
+      model.loadStateDict(ckpt.model);
+      optimizer.loadStateDict({ tensors: ckpt.optimizer, numbers: meta.optimizerNumbers });
+      if (ema) {
+        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_CHECKPOINT', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
+        ema.loadStateDict({ tensors: ckpt.ema, numbers: meta.emaNumbers });
+      }
+    } catch (e) {
+      if (e instanceof CheckpointError || !(e instanceof FlowmatchError)) throw e;
+      throw new CheckpointError(e.code, file, e.message, 'It belongs to another model or optimizer: resume with the configuration it was trained with');
     }
     native.setRngState(ckpt.rng._h);
     return ckpt.step;
@@ -298,11 +341,13 @@ function restore(file: string, model: Module, optimizer: Optimizer, ema: EMA | u
   }
 }
 
-/** Opens the metrics log; on resume, drops records past the checkpoint (they will be redone). */
-function openMetrics(file: string, startStep: number): MetricsLog {
+/** Opens the metrics log; on resume, drops records past the checkpoint (they will be redone) and a line torn by a kill. */
+function openMetrics(file: string, startStep: number, warn: (message: string) => void): MetricsLog {
   if (startStep > 0 && fs.existsSync(file)) {
-    const kept = readMetrics(file).filter((r) => (r.step as number) <= startStep);
-    writeFileAtomic(file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    const { records, torn } = readMetricsFile(file);
+    if (torn !== undefined) warn(`${file}: dropped its unfinished last line (cut off when the previous run stopped): ${describe(torn)}`);
+    const kept = records.filter((r) => typeof r.step === 'number' && r.step <= startStep);
+    writeFileAtomicSync(file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
     return new MetricsLog(file, true);
   }
   return new MetricsLog(file, false);

@@ -1,0 +1,33 @@
+/**
+ * The size a new tensor may have, checked before libtorch is asked to allocate it: its
+ * element count must be exact in a JS number (at most 2^53, where doubles stop counting
+ * integers), and a CPU tensor must fit in this machine's memory (its physical memory, or the
+ * cgroup limit when one is lower), so that `zeros([1e12])` is an error and not a wait for the
+ * allocator. A request that passes can still fail inside libtorch; that failure is a typed
+ * ERR_OUT_OF_MEMORY error too (native/errors.cpp).
+ */
+import { totalmem } from 'node:os';
+import { type DType, ELEMENT_BYTES } from './dtype';
+import type { Device } from './device';
+import { formatBytes } from './io/read-file';
+import { fail } from './validate';
+
+/** Bytes a CPU tensor may take: the machine's memory as the OS reports it. */
+export function memoryLimit(): number {
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() ?? 0 : 0;
+  // A cgroup without a limit reports a huge number (or 0); only a real limit lowers the bound.
+  return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+}
+
+/** Returns `shape` when a tensor of that shape and dtype may be allocated on `device`. */
+export function checkAllocation(shape: number[], dtype: DType, device: Device, name = 'shape'): number[] {
+  const count = shape.reduce((a, d) => a * d, 1);
+  if (!(count <= Number.MAX_SAFE_INTEGER)) {
+    fail('a shape of at most 2^53 − 1 elements', name, shape, 'ERR_TENSOR_TOO_LARGE');
+  }
+  const bytes = count * ELEMENT_BYTES[dtype];
+  if (device === 'cpu' && bytes > memoryLimit()) {
+    fail(`a shape whose ${dtype} tensor fits in this machine's memory (${formatBytes(memoryLimit())}; this one needs ${formatBytes(bytes)})`, name, shape, 'ERR_OUT_OF_MEMORY');
+  }
+  return shape;
+}
