@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerShape(env, exports, *state);
   registerNN(env, exports, *state);
   registerAutograd(env, exports, *state);
+  registerCustomFunction(env, exports, *state);
   registerKernels(env, exports, *state);
   registerModules(env, exports, *state);
   registerOptim(env, exports, *state);

@@ -26,6 +26,8 @@ Napi::Value trampoline(const Napi::CallbackInfo& info) {
   try {
     return binding->fn(info, state);
   } catch (...) {
+    // A JS backward's own exception (custom_function.cpp) reaches the caller unchanged.
+    if (rethrowJsBackwardError(env, state)) return env.Undefined();
     const ErrorInfo error = describeCurrentException();
     // Nothing may escape: node-addon-api would rethrow it as a JS exception, and where
     // that fails too (a worker being terminated) the process aborts.

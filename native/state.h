@@ -4,6 +4,7 @@
 #pragma once
 #include "pch.h"
 #include "tensor_table.h"
+#include "custom_function.h"
 
 namespace torch::jit {
 struct Module;  // <torch/script.h>, included by torchscript.cpp only (it is heavy)
@@ -35,6 +36,8 @@ struct AddonState {
   // TorchScript modules loaded from files (torchscript.cpp), by id.
   std::unordered_map<uint32_t, std::shared_ptr<torch::jit::Module>> scripts;
   uint32_t nextScriptId = 1;
+  // JS-defined autograd functions (custom_function.cpp).
+  JsFunctionRegistry jsFunctions;
 };
 
 // Registers `fn` as exports[name], wrapped by the exception-translating trampoline.

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { FASHION_MNIST_DIR, encodePng, loadCheckpoint, readMetrics, readSafetensorsHeader, dispose } from '../lib/index';
 import { fashionMnistTest, haveFashionMnist } from './helpers/fashion-mnist';
@@ -44,6 +44,13 @@ function finished(child: ReturnType<typeof start>): Promise<Result> {
 }
 
 const cli = (...args: string[]): Promise<Result> => finished(start(args));
+
+/** cli(), killed if it runs past `limitMs`: for inputs that a regression would block on, so the test fails instead of hanging. */
+function cliGuarded(limitMs: number, ...args: string[]): Promise<Result> {
+  const child = start(args);
+  const guard = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  return finished(child).finally(() => clearTimeout(guard));
+}
 const cliIn = (cwd: string, ...args: string[]): Promise<Result> => finished(start(args, cwd));
 
 /** Leftovers of interrupted atomic writes (the library's and writePng's temp files). */
@@ -219,7 +226,7 @@ imageTest('U-Net: class-conditional super-resolution run trains, samples with gu
     cli('sample', '--run', UNET, '--safetensors', st, '--labels', '3', '--low-res', lowResPng, '--method', 'euler', '--steps', '2', '--json'),
   ]);
   t.is(fromTest.code, 0, fromTest.stderr);
-  t.like(JSON.parse(fromTest.stdout), { nfe: 2, n: 2 });
+  t.deepEqual(JSON.parse(fromTest.stdout), { nfe: 2, n: 2, files: [grid], labels: [0, 1] });
   t.is(fromPng.code, 0, fromPng.stderr);
   t.deepEqual(readSafetensorsHeader(st).tensors.samples.shape, [1, 1, 28, 28]);
 });
@@ -249,6 +256,86 @@ imageTest('U-Net: bits/dim, eval with FID (built-in classifier, TorchScript --fe
   t.is(noLowRes.code, 2);
   t.regex(noLowRes.stderr, /super-resolution run: give --low-res/);
   t.false(fs.existsSync(path.join(tmp, 'never.png')));
+});
+
+imageTest('U-Net: a class-conditional run samples without --labels: uniform classes seeded by --seed, with or without guidance', async (t) => {
+  const draw = (seed: string, file: string, ...more: string[]) =>
+    cli('sample', '--run', UNET, '--safetensors', path.join(tmp, file), '--n', '8', '--low-res-from-test', '8', '--method', 'euler', '--steps', '2', '--seed', seed, '--json', ...more);
+  const [a, b, other, guided] = await Promise.all([draw('5', 'drawn-a.safetensors'), draw('5', 'drawn-b.safetensors'), draw('6', 'drawn-c.safetensors'), draw('5', 'drawn-g.safetensors', '--guidance', '2')]);
+  for (const r of [a, b, other, guided]) t.is(r.code, 0, r.stderr);
+  const labels = (r: Result): number[] => JSON.parse(r.stdout).labels;
+  t.is(labels(a).length, 8);
+  t.true(labels(a).every((l) => Number.isInteger(l) && l >= 0 && l <= 9), String(labels(a)));
+  t.deepEqual(labels(b), labels(a));
+  t.notDeepEqual(labels(other), labels(a));
+  t.deepEqual(labels(guided), labels(a));
+  t.true(fs.readFileSync(path.join(tmp, 'drawn-a.safetensors')).equals(fs.readFileSync(path.join(tmp, 'drawn-b.safetensors'))));
+  t.deepEqual(readSafetensorsHeader(path.join(tmp, 'drawn-c.safetensors')).tensors.samples.shape, [8, 1, 28, 28]);
+});
+
+imageTest('U-Net: --n of nll and eval is capped for images; a bad --low-res file is refused by the one file reader', async (t) => {
+  const fifo = path.join(tmp, 'low-res-fifo.png');
+  execFileSync('mkfifo', [fifo]);
+  const never = path.join(tmp, 'never-low-res.png');
+  const [nll, evaluation, onFifo, missing] = await Promise.all([
+    cli('nll', '--run', UNET, '--n', '50001'),
+    cli('eval', '--run', UNET, '--n', '50001'),
+    cliGuarded(120_000, 'sample', '--run', UNET, '--png', never, '--low-res', fifo),
+    cli('sample', '--run', UNET, '--png', never, '--low-res', path.join(tmp, 'no-such-low-res.png')),
+  ]);
+  for (const r of [nll, evaluation]) {
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /Expected an integer ≤ 50000 for --n of an image run but received 50001/);
+  }
+  t.is(onFifo.signal, null, 'reading a FIFO as --low-res blocked');
+  t.is(onFifo.code, 1, onFifo.stderr);
+  t.regex(onFifo.stderr, /low-res-fifo\.png: is a FIFO \(named pipe\), not a regular file/);
+  t.is(missing.code, 2, missing.stderr);
+  t.regex(missing.stderr, /--low-res file .*no-such-low-res\.png does not exist/);
+  t.false(fs.existsSync(never));
+});
+
+test('--n of nll and eval is capped and the caps are in --help; --guidance needs a class-conditional run', async (t) => {
+  const [nll, evaluation, nllHelp, evalHelp, guided] = await Promise.all([
+    cli('nll', '--run', MOONS, '--n', '1000001'),
+    cli('eval', '--run', MOONS, '--n', '1000001'),
+    cli('nll', '--help'),
+    cli('eval', '--help'),
+    cli('sample', '--run', MOONS, '--png', path.join(tmp, 'never-guided.png'), '--guidance', '1'),
+  ]);
+  for (const r of [nll, evaluation]) {
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /Expected an integer ≥ 1 ≤ 1000000 for --n but received "1000001"/);
+  }
+  for (const r of [nllHelp, evalHelp]) {
+    t.is(r.code, 0);
+    t.regex(r.stdout, /--n <int>\s+held-out points .*\(at most 1000000 for toys, 50000 for images\)/);
+  }
+  t.is(guided.code, 2);
+  t.regex(guided.stderr, /--guidance needs a class-conditional run/);
+  t.false(fs.existsSync(path.join(tmp, 'never-guided.png')));
+});
+
+test('a --config file is read as a regular file of at most 1 MiB: a FIFO or an oversized file is refused, not read', async (t) => {
+  const fifo = path.join(tmp, 'config-fifo.json');
+  execFileSync('mkfifo', [fifo]);
+  const big = path.join(tmp, 'big-config.json');
+  fs.writeFileSync(big, `{"dataset": "moons", "x": "${'a'.repeat(2 ** 20)}"}`);
+  const out = path.join(tmp, 'never-config');
+  const [onFifo, onBig, onZero] = await Promise.all([
+    cliGuarded(120_000, 'train', '--config', fifo, '--out', out),
+    cli('train', '--config', big, '--out', out),
+    cliGuarded(120_000, 'train', '--config', '/dev/zero', '--out', out),
+  ]);
+  t.is(onFifo.signal, null, 'reading a FIFO as --config blocked');
+  t.is(onFifo.code, 2, onFifo.stderr);
+  t.regex(onFifo.stderr, /cannot read the config file: .*config-fifo\.json: is a FIFO/);
+  t.is(onBig.code, 2, onBig.stderr);
+  t.regex(onBig.stderr, /big-config\.json: holds \d+ bytes; this reader's limit is 1048576 bytes \(1 MiB\)/);
+  t.is(onZero.signal, null, 'reading /dev/zero as --config did not stop');
+  t.is(onZero.code, 2, onZero.stderr);
+  t.regex(onZero.stderr, /\/dev\/zero: is a character device/);
+  t.false(fs.existsSync(out));
 });
 
 test('train --resume without --out continues runs/<dataset> with its own config.json; conflicting flags are refused', async (t) => {

@@ -13,6 +13,7 @@ import { ProgressBar } from '../progress';
 import { heldOutToy, imageSplit, lowResolution, releaseSet } from './run-data';
 import { priorScale, type TrainedRun } from './run-model';
 import { isImageDataset } from './run-spec';
+import { UsageError } from './args';
 
 export interface NllOptions {
   n: number;
@@ -84,6 +85,11 @@ function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
   const n = test.x.shape[0];
   manualSeed(opts.seed);
   try {
+    // A class-conditional model scores log p(x | y) with each image's own label; there is no
+    // label-free likelihood to fall back on (its null class may be untrained or absent).
+    if (run.spec.classes !== undefined && test.labels === undefined) {
+      throw new UsageError(`this run is class-conditional (--classes ${run.spec.classes}): its NLL needs the label of each test image, and the test split of ${run.spec.dataRoot ?? run.spec.dataset} has none (the run spec's dataRoot, or a --config naming another, must hold the t10k labels file)`);
+    }
     let calls = 0;
     const counted = countingModel(run, () => (calls += 1));
     const { mean, nfe } = overBatches(n, { ...opts, n }, 'image', (start, size) =>
