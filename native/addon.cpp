@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports, *state);
   registerIO(env, exports, *state);
   registerTorchScript(env, exports, *state);
+  registerOT(env, exports, *state);
   return exports;
 }
 

@@ -12,6 +12,7 @@
 // node throws ERR_NOT_IMPLEMENTED rather than deadlock.
 #include "custom_function.h"
 #include "op_macros.h"
+#include <torch/csrc/autograd/functions/utils.h>
 
 namespace flowmatch {
 
@@ -145,7 +146,7 @@ void registerCustomFunction(Napi::Env env, Napi::Object exports, AddonState& s) 
     std::vector<at::Tensor> outputs = a.tensors(1);
     if (st.jsFunctions.dispatch.IsEmpty()) throw FlowmatchException("ERR_NATIVE", "customFunction before setCustomFunctionDispatch");
     uint32_t id = 0;
-    if (torch::autograd::compute_requires_grad(inputs)) {
+    if (at::GradMode::is_enabled() && torch::autograd::any_variable_requires_grad(inputs)) {
       id = st.jsFunctions.nextId++;
       if (st.jsFunctions.nextId == 0) st.jsFunctions.nextId = 1;
       auto node = c10::make_intrusive<JsBackward>(id, st.jsFunctions.shared, torch::autograd::collect_next_edges(inputs));

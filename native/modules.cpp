@@ -63,16 +63,28 @@ ForwardArgs forwardArgs(const Args& a) {
   return ForwardArgs{a.tensor(1), a.tensor(2), Conditioning{a.optTensor(3), a.optTensor(4)}, a.optDtype(5)};
 }
 
-// The forward pass on the libuv pool. Tensors are copied (reference-counted) on the main
-// thread; the handle of the result is created back on it in OnOK.
-class ForwardWorker : public Napi::AsyncWorker {
+// Intra-op threads of an async job: libtorch keeps them per thread (OpenMP's ICV, MKL's
+// local setting), so a libuv worker runs with whatever it last set. Each job says how many
+// it gets (lib/nn/forward-queue.ts shares them out); 0 leaves the worker as it is. Set only
+// on a change: at::set_num_threads also clears oneDNN's primitive cache.
+void useIntraOpThreads(int threads) {
+  if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+// One job on the libuv pool: `run` computes tensors off the main thread; their handles are
+// created back on it in OnOK (one handle, or an array when the job returns several).
+// Tensors are copied (reference-counted) into the job on the main thread.
+class ModelJob : public Napi::AsyncWorker {
  public:
-  ForwardWorker(Napi::Env env, AddonState& state, std::shared_ptr<VelocityModel> model, ForwardArgs args)
-      : Napi::AsyncWorker(env, "flowmatch:forward"),
+  using Run = std::function<std::vector<at::Tensor>()>;
+  ModelJob(Napi::Env env, AddonState& state, const char* name, int threads, bool single, Run run)
+      : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
         state_(state),
-        model_(std::move(model)),
-        args_(std::move(args)),
+        name_(name),
+        threads_(threads),
+        single_(single),
+        run_(std::move(run)),
         gradEnabled_(at::GradMode::is_enabled()) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
@@ -80,7 +92,8 @@ class ForwardWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       at::AutoGradMode gradMode(gradEnabled_);  // thread-local: the caller's mode, set here
-      result_ = runForward(*model_, args_.x, args_.t, args_.cond, args_.autocast);
+      useIntraOpThreads(threads_);
+      results_ = run_();
     } catch (...) {
       error_ = describeCurrentException();
       SetError(error_.message);
@@ -88,11 +101,11 @@ class ForwardWorker : public Napi::AsyncWorker {
   }
 
   // Completion runs on the main thread, possibly while the environment is being torn
-  // down (a worker terminated with this forward in flight). Then N-API calls fail and
+  // down (a worker terminated with this job in flight). Then N-API calls fail and
   // node-addon-api throws, and its own rethrow as a JS exception fails too: escaping into
   // libuv, that exception would std::terminate the whole process. Nobody can observe the
-  // promise of a dying environment, so the failure is dropped; a result already in the
-  // table is freed with it.
+  // promise of a dying environment, so the failure is dropped; results already in the
+  // table are freed with it.
   void OnWorkComplete(Napi::Env env, napi_status status) override {
     try {
       Napi::AsyncWorker::OnWorkComplete(env, status);
@@ -101,27 +114,96 @@ class ForwardWorker : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
+    std::vector<double> handles;
     try {
-      deferred_.Resolve(Napi::Number::New(Env(), state_.tensors.insert(std::move(result_))));
+      for (at::Tensor& r : results_) handles.push_back(state_.tensors.insert(std::move(r)));
+      if (single_) {
+        deferred_.Resolve(Napi::Number::New(Env(), handles.at(0)));
+      } else {
+        Napi::Array out = Napi::Array::New(Env(), handles.size());
+        for (uint32_t i = 0; i < handles.size(); ++i) out.Set(i, Napi::Number::New(Env(), handles[i]));
+        deferred_.Resolve(out);
+      }
     } catch (...) {
-      // A live environment that cannot take the result (a full tensor table): the caller
-      // gets the error instead of an unhandled exception on the event loop.
+      // A live environment that cannot take the results (a full tensor table): the caller
+      // gets the error instead of an unhandled exception on the event loop, and the
+      // handles already made are not left behind.
+      for (double h : handles) state_.tensors.release(h);
       error_ = describeCurrentException();
       OnError(Napi::Error());
     }
   }
 
-  void OnError(const Napi::Error&) override { deferred_.Reject(makeJsError(Env(), state_, "modelForwardAsync", error_)); }
+  void OnError(const Napi::Error&) override { deferred_.Reject(makeJsError(Env(), state_, name_, error_)); }
 
  private:
   Napi::Promise::Deferred deferred_;
   AddonState& state_;
-  std::shared_ptr<VelocityModel> model_;
-  ForwardArgs args_;
+  const char* name_;
+  int threads_;
+  bool single_;
+  Run run_;
   bool gradEnabled_;
-  at::Tensor result_;
+  std::vector<at::Tensor> results_;
   ErrorInfo error_;
 };
+
+Napi::Promise queueJob(Napi::Env env, AddonState& s, const char* name, int threads, bool single, ModelJob::Run run) {
+  auto* job = new ModelJob(env, s, name, threads, single, std::move(run));
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
+std::shared_ptr<VelocityModel> sharedModel(const Args& a) {
+  modelOf(a, 0);
+  return a.state().models.at(static_cast<uint32_t>(a.number(0)));
+}
+
+int jobThreads(const Args& a, size_t i) {
+  if (a.isNull(i)) return 0;
+  int64_t n = a.integer(i);
+  if (n < 0 || n > 4096) a.invalid(i, "a thread count from 0 to 4096");
+  return static_cast<int>(n);
+}
+
+// The velocity and its divergence in one job, in the order of operations of
+// lib/likelihood/divergence.ts (so likelihoodAsync() gives likelihood()'s bits): exact
+// (one VJP per element of a sample, a basis cotangent each) without probes, Hutchinson's
+// mean of εᵀ·(∂v/∂x)·ε with them.
+std::vector<at::Tensor> velocityAndDivergence(VelocityModel& model, const ForwardArgs& f, const std::vector<at::Tensor>& probes) {
+  at::AutoGradMode enable(true);
+  at::Tensor leaf = f.x.detach().requires_grad_(true);
+  at::Tensor v = runForward(model, leaf, f.t, f.cond, f.autocast);
+  if (!v.sizes().equals(leaf.sizes())) {
+    throw FlowmatchException("ERR_INVALID_SHAPE", "the velocity has shape " + c10::str(v.sizes()) + ", x " + c10::str(leaf.sizes()));
+  }
+  const int64_t n = leaf.size(0);
+  const int64_t d = n == 0 ? 0 : leaf.numel() / n;
+  auto vjp = [&](const at::Tensor& u) {
+    if (!v.requires_grad()) return at::zeros_like(leaf);
+    auto g = torch::autograd::grad({v}, {leaf}, {u}, /*retain_graph=*/true, /*create_graph=*/false, /*allow_unused=*/true);
+    return g[0].defined() ? g[0] : at::zeros_like(leaf);
+  };
+  at::Tensor div;
+  if (probes.empty()) {
+    div = at::zeros({n}, leaf.options().requires_grad(false));
+    for (int64_t i = 0; i < d; ++i) {
+      at::Tensor basis = at::zeros({n, d}, leaf.options().requires_grad(false));
+      basis.narrow(1, i, 1).fill_(1);
+      at::Tensor row = vjp(basis.reshape(leaf.sizes()));
+      div = div.add(row.reshape({n, d}).select(1, i));
+    }
+  } else {
+    for (const at::Tensor& eps : probes) {
+      if (!eps.sizes().equals(leaf.sizes())) throw FlowmatchException("ERR_INVALID_SHAPE", "a probe has shape " + c10::str(eps.sizes()) + ", x " + c10::str(leaf.sizes()));
+      at::Tensor quad = vjp(eps).mul(eps).reshape({n, -1}).sum(1);
+      div = div.defined() ? div.add(quad) : quad;
+    }
+    div = div.div(static_cast<int64_t>(probes.size()));
+  }
+  return {v.detach(), div.detach()};
+}
 
 // Bounds on model sizes, so a typo (depth 1e6) is an error rather than hours of allocation.
 // The same numbers are documented on MLPConfig in lib/nn/mlp.ts.
@@ -228,14 +310,27 @@ Napi::Value modelForward(const Napi::CallbackInfo& info, AddonState& s) {
   return a.ret(runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast));
 }
 
+// modelForwardAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null) -> Promise<handle>
 Napi::Value modelForwardAsync(const Napi::CallbackInfo& info, AddonState& s) {
   Args a(info, s);
-  modelOf(a, 0);
-  auto model = s.models.at(static_cast<uint32_t>(a.number(0)));
-  auto* worker = new ForwardWorker(info.Env(), s, std::move(model), forwardArgs(a));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  auto model = sharedModel(a);
+  ForwardArgs f = forwardArgs(a);
+  return queueJob(info.Env(), s, "modelForwardAsync", jobThreads(a, 6), true, [model, f]() {
+    return std::vector<at::Tensor>{runForward(*model, f.x, f.t, f.cond, f.autocast)};
+  });
+}
+
+// modelDivergenceAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null,
+// probes[] | null) -> Promise<[v, div]>
+Napi::Value modelDivergenceAsync(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  auto model = sharedModel(a);
+  ForwardArgs f = forwardArgs(a);
+  std::vector<at::Tensor> probes;
+  if (!a.isNull(7)) probes = a.tensors(7);
+  return queueJob(info.Env(), s, "modelDivergenceAsync", jobThreads(a, 6), false, [model, f, probes]() {
+    return velocityAndDivergence(*model, f, probes);
+  });
 }
 
 // modelParameters(id) -> [names[], handles[]]; the handles share storage (and .grad)
@@ -293,6 +388,7 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "createUNet", createUNet);
   define(env, exports, s, "modelForward", modelForward);
   define(env, exports, s, "modelForwardAsync", modelForwardAsync);
+  define(env, exports, s, "modelDivergenceAsync", modelDivergenceAsync);
   define(env, exports, s, "modelParameters", modelParameters);
   define(env, exports, s, "modelAssign", modelAssign);
   FM_INPLACE("modelSetTraining", modelOf(a, 0).train(a.flag(1)));

@@ -55,5 +55,6 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerOptim(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerIO(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerTorchScript(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerOT(Napi::Env env, Napi::Object exports, AddonState& state);
 
 }  // namespace flowmatch
