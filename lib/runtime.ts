@@ -1,6 +1,7 @@
 /** Process-wide runtime services: memory counters, threads, seeds, CUDA, build info. */
 import { native } from './native';
 import { checkInt } from './validate';
+import { ArgumentError } from './errors';
 
 export interface DeviceMemory {
   tensors: number;
@@ -54,6 +55,26 @@ export function maxNumThreads(): number {
 }
 export function getNumThreads(): number {
   return native.getNumThreads();
+}
+
+/**
+ * Runs a synchronous fn with the CPU generator seeded with `seed` (its draws are those of
+ * manualSeed(seed) followed by fn), then puts the generator back as it was: a request's
+ * noise comes from its own seed and leaves everyone else's CPU random stream alone (the
+ * CUDA generators are reseeded too and not put back: draw on the CPU and move).
+ */
+export function withSeed<T>(seed: number, fn: () => T): T {
+  checkInt(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  const saved: number = native.rngState();
+  try {
+    native.manualSeed(seed);
+    const result = fn();
+    if (result instanceof Promise) throw new ArgumentError('withSeed() takes a synchronous function');
+    return result;
+  } finally {
+    native.setRngState(saved);
+    native.release(saved);
+  }
 }
 
 /** Seeds libtorch's default generators (CPU and CUDA). */

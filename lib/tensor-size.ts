@@ -1,10 +1,11 @@
 /**
  * The size a new tensor may have, checked before libtorch is asked to allocate it: its
  * element count must be exact in a JS number (at most 2^53, where doubles stop counting
- * integers), and a CPU tensor must fit in this machine's memory (its physical memory, or the
- * cgroup limit when one is lower), so that `zeros([1e12])` is an error and not a wait for the
- * allocator. A request that passes can still fail inside libtorch; that failure is a typed
- * ERR_OUT_OF_MEMORY error too (native/errors.cpp).
+ * integers), and a CPU tensor may take at most half of this machine's memory (its physical
+ * memory, or the cgroup limit when one is lower), so that `zeros([1e12])` or an `arange` over
+ * 2^31 int64 values is an error at once and not minutes of page faults ending in the OOM
+ * killer. FLOWMATCH_MAX_TENSOR_BYTES sets another bound. A request that passes can still fail
+ * inside libtorch; that failure is a typed ERR_OUT_OF_MEMORY error too (native/errors.cpp).
  */
 import { totalmem } from 'node:os';
 import { type DType, ELEMENT_BYTES } from './dtype';
@@ -12,11 +13,15 @@ import type { Device } from './device';
 import { formatBytes } from './io/read-file';
 import { fail } from './validate';
 
-/** Bytes a CPU tensor may take: the machine's memory as the OS reports it. */
+/** Bytes a CPU tensor may take: FLOWMATCH_MAX_TENSOR_BYTES, else half the machine's memory. */
 export function memoryLimit(): number {
+  const configured = Number(process.env.FLOWMATCH_MAX_TENSOR_BYTES);
+  if (process.env.FLOWMATCH_MAX_TENSOR_BYTES && Number.isFinite(configured) && configured > 0) return configured;
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() ?? 0 : 0;
   // A cgroup without a limit reports a huge number (or 0); only a real limit lowers the bound.
-  return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  const machine = constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  // Half: the tensor is rarely alone (its inputs, gradients and the process itself need room).
+  return machine / 2;
 }
 
 /** Returns `shape` when a tensor of that shape and dtype may be allocated on `device`. */
@@ -27,7 +32,7 @@ export function checkAllocation(shape: number[], dtype: DType, device: Device, n
   }
   const bytes = count * ELEMENT_BYTES[dtype];
   if (device === 'cpu' && bytes > memoryLimit()) {
-    fail(`a shape whose ${dtype} tensor fits in this machine's memory (${formatBytes(memoryLimit())}; this one needs ${formatBytes(bytes)})`, name, shape, 'ERR_OUT_OF_MEMORY');
+    fail(`a shape whose ${dtype} tensor fits in the CPU tensor limit (${formatBytes(memoryLimit())}, half this machine's memory; FLOWMATCH_MAX_TENSOR_BYTES sets another; this one needs ${formatBytes(bytes)})`, name, shape, 'ERR_OUT_OF_MEMORY');
   }
   return shape;
 }

@@ -320,6 +320,33 @@ Napi::Value modelForwardAsync(const Napi::CallbackInfo& info, AddonState& s) {
   });
 }
 
+// modelForwardManyAsync(id, xs[], ts[], labels[] | null, lowRes[] | null, autocast | null,
+// threads | null) -> Promise<handles[]>: one job for the evaluations of several requests
+// (lib/serve/batcher.ts). Each runs as its own forward on its own rows: libtorch's CPU
+// kernels pick their blocking by batch size, so a row's last bits depend on how many rows
+// share its call, and concatenating requests would make one request's samples depend on
+// its neighbours.
+Napi::Value modelForwardManyAsync(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  auto model = sharedModel(a);
+  std::vector<at::Tensor> xs = a.tensors(1), ts = a.tensors(2), labels, lowRes;
+  if (!a.isNull(3)) labels = a.tensors(3);
+  if (!a.isNull(4)) lowRes = a.tensors(4);
+  if (ts.size() != xs.size() || (!labels.empty() && labels.size() != xs.size()) || (!lowRes.empty() && lowRes.size() != xs.size())) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", "modelForwardManyAsync: one t, label and lowRes tensor per x");
+  }
+  c10::optional<at::ScalarType> autocast = a.optDtype(5);
+  return queueJob(info.Env(), s, "modelForwardManyAsync", jobThreads(a, 6), false, [model, xs, ts, labels, lowRes, autocast]() {
+    std::vector<at::Tensor> out;
+    out.reserve(xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      Conditioning cond{labels.empty() ? c10::nullopt : c10::optional<at::Tensor>(labels[i]), lowRes.empty() ? c10::nullopt : c10::optional<at::Tensor>(lowRes[i])};
+      out.push_back(runForward(*model, xs[i], ts[i], cond, autocast));
+    }
+    return out;
+  });
+}
+
 // modelDivergenceAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null,
 // probes[] | null) -> Promise<[v, div]>
 Napi::Value modelDivergenceAsync(const Napi::CallbackInfo& info, AddonState& s) {
@@ -389,6 +416,7 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
   define(env, exports, s, "modelForward", modelForward);
   define(env, exports, s, "modelForwardAsync", modelForwardAsync);
   define(env, exports, s, "modelDivergenceAsync", modelDivergenceAsync);
+  define(env, exports, s, "modelForwardManyAsync", modelForwardManyAsync);
   define(env, exports, s, "modelParameters", modelParameters);
   define(env, exports, s, "modelAssign", modelAssign);
   FM_INPLACE("modelSetTraining", modelOf(a, 0).train(a.flag(1)));

@@ -70,8 +70,61 @@ std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
       row4col[j] = i;
     }
   }
-  for (int64_t freeRow = 0; freeRow < n; ++freeRow) {
-    if (col4row[freeRow] != -1) continue;
+  // Augmenting row reduction (Jonker and Volgenant): a free row takes its cheapest column
+  // and lowers that column's v to its second-cheapest reduced cost, so that every matched
+  // row keeps its column as its minimum (c_ij − v_j ≥ c_i,σ(i) − v_σ(i)); the row it
+  // displaces is free again. Two passes, bounded: what is still free goes to the searches.
+  std::vector<int64_t> freeRows;
+  for (int64_t i = 0; i < n; ++i) if (col4row[i] == -1) freeRows.push_back(i);
+  for (int pass = 0; pass < 2 && !freeRows.empty(); ++pass) {
+    std::vector<int64_t> stillFree;
+    size_t k = 0;
+    int64_t budget = 8 * n;  // displacements allowed in this pass
+    std::vector<int64_t> queue(freeRows);
+    while (k < queue.size()) {
+      const int64_t i = queue[k++];
+      const double* row = cost + i * n;
+      double best = inf, second = inf;
+      int64_t j1 = -1, j2 = -1;
+      for (int64_t j = 0; j < n; ++j) {
+        const double h = row[j] - v[j];
+        if (h < second) {
+          if (h >= best) {
+            second = h;
+            j2 = j;
+          } else {
+            second = best;
+            j2 = j1;
+            best = h;
+            j1 = j;
+          }
+        }
+      }
+      int64_t displaced = row4col[j1];
+      if (best < second) {
+        v[j1] -= second - best;
+      } else if (displaced != -1 && j2 != -1) {
+        j1 = j2;
+        displaced = row4col[j1];
+      }
+      row4col[j1] = i;
+      col4row[i] = j1;
+      if (displaced != -1) {
+        col4row[displaced] = -1;
+        if (best < second && --budget > 0) queue[--k] = displaced;
+        else stillFree.push_back(displaced);
+      }
+    }
+    freeRows.swap(stillFree);
+  }
+  // Every row's reduced costs are now ≥ 0 with u_i = min_j (c_ij − v_j), tight on its match.
+  for (int64_t i = 0; i < n; ++i) {
+    const double* row = cost + i * n;
+    double best = inf;
+    for (int64_t j = 0; j < n; ++j) best = std::min(best, row[j] - v[j]);
+    u[i] = best;
+  }
+  for (int64_t freeRow : freeRows) {
     // Dijkstra over reduced costs from freeRow until it reaches an unmatched column.
     std::fill(shortest.begin(), shortest.end(), inf);
     std::fill(rowSeen.begin(), rowSeen.end(), 0);
@@ -179,6 +232,12 @@ void registerOT(Napi::Env env, Napi::Object exports, AddonState& s) {
     std::vector<double> block;
     for (const auto& idx : groups) {
       const int64_t k = static_cast<int64_t>(idx.size());
+      if (groups.size() == 1) {
+        const auto cols = solveAssignment(full, n);
+        for (int64_t r = 0; r < n; ++r) total += full[r * n + cols[r]];
+        assignment = cols;
+        break;
+      }
       block.resize(k * k);
       for (int64_t r = 0; r < k; ++r) {
         for (int64_t c = 0; c < k; ++c) block[r * k + c] = full[idx[r] * n + idx[c]];

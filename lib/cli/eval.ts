@@ -16,7 +16,8 @@ import { toSignedUnit } from '../data/image-dataset';
 import type { Device } from '../device';
 import { wasserstein } from '../metrics/wasserstein';
 import { UsageError, parseArgs, usage, type OptionTable } from './args';
-import { LOCATION_OPTIONS, openRun, type RunLocation } from './run-model';
+import { LOCATION_OPTIONS, type RunLocation } from './run-model';
+import { loadRun } from '../serve/load-run';
 import { IMAGE_CLASSES, isImageDataset, type RunSpec } from './run-spec';
 import { heldOutToy, imageSplit, lowResFromTest, releaseSet } from './run-data';
 import { heldOutNll } from './run-likelihood';
@@ -49,7 +50,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.features !== undefined && !fs.existsSync(o.features as string)) throw new UsageError(`--features: ${o.features} does not exist`);
-  const run = openRun(o as RunLocation);
+  const run = loadRun(o as RunLocation);
   // Loaded before any sampling, so that a bad feature file fails in seconds, not minutes.
   const features = isImageDataset(run.spec.dataset) ? featureNetwork(o.features as string | undefined, run.spec) : null;
   try {

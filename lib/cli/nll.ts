@@ -1,6 +1,7 @@
 /** `flowmatch nll`: negative log-likelihood of held-out data under a trained run. */
 import { parseArgs, usage, type OptionTable } from './args';
-import { LOCATION_OPTIONS, openRun, type RunLocation } from './run-model';
+import { LOCATION_OPTIONS, type RunLocation } from './run-model';
+import { loadRun } from '../serve/load-run';
 import { isImageDataset } from './run-spec';
 import { heldOutNll } from './run-likelihood';
 import { printResult } from './output';
@@ -41,7 +42,7 @@ export async function nllCommand(argv: string[]): Promise<number> {
     process.stdout.write(NLL_USAGE);
     return 0;
   }
-  const run = openRun(o as RunLocation);
+  const run = loadRun(o as RunLocation);
   try {
     const r = heldOutNll(run, { ...likelihoodSettings(o, isImageDataset(run.spec.dataset)), label: 'nll' });
     printResult(o.json === true, { ...r }, () => `NLL ${r.nll.toFixed(4)} ${r.unit} on ${r.n} held-out ${r.unit === 'nats' ? 'points' : 'test images'} (${r.nfe} NFE per solve)`);

@@ -90,6 +90,8 @@ export interface RunLocation {
   run?: string;
   checkpoint?: string;
   config?: string;
+  /** The training weights instead of the EMA's (read from the run's checkpoint, which must exist). */
+  plainWeights?: boolean;
 }
 
 /** Re-raises a problem with a run's own files as a failure (exit 1, not a usage error) that names the file. */
@@ -114,10 +116,11 @@ interface StoredRun {
 }
 
 /** The sampling weights of a checkpoint (the EMA's when it has one) and its metadata. */
-function checkpointWeights(source: string): { weights: Record<string, Tensor>; shadows: boolean; meta: Record<string, unknown> } {
+function checkpointWeights(source: string, plain = false): { weights: Record<string, Tensor>; shadows: boolean; meta: Record<string, unknown> } {
   const ckpt = inFile(source, () => loadCheckpoint(source));
-  const { ema, model: raw } = ckpt;
-  dispose([ckpt.optimizer, ckpt.rng, ema === undefined ? [] : raw]);
+  const { model: raw } = ckpt;
+  const ema = plain ? undefined : ckpt.ema;
+  dispose([ckpt.optimizer, ckpt.rng, ema === undefined ? ckpt.ema ?? [] : raw]);
   return { weights: ema ?? raw, shadows: ema !== undefined, meta: ckpt.meta };
 }
 
@@ -130,6 +133,13 @@ function readRun(where: RunLocation): StoredRun {
     if (!fs.existsSync(configFile)) throw runError(`${dir} is not a run folder: it has no config.json (train one with \`flowmatch train --out ${dir}\`)`);
     const given = inFile(configFile, () => readConfigFile(configFile, RUN_OPTIONS));
     const source = path.join(dir, MODEL_FILE);
+    if (where.plainWeights) {
+      const checkpoint = path.join(dir, CHECKPOINT_FILE);
+      // model.safetensors holds the EMA's weights when the run kept one; the checkpoint holds both.
+      if (!fs.existsSync(checkpoint)) throw runError(`${dir} has no ${CHECKPOINT_FILE}: its training weights (as opposed to the EMA's in ${MODEL_FILE}) were not kept`);
+      const { weights } = checkpointWeights(checkpoint, true);
+      return { given, weights, shadows: false, source: checkpoint };
+    }
     if (fs.existsSync(source)) return { given, weights: inFile(source, () => loadVerifiedSafetensors(source).tensors), shadows: false, source };
     // Training removes the model copy while it commits a checkpoint (lib/train/run-folder.ts); the checkpoint has the same weights.
     const checkpoint = path.join(dir, CHECKPOINT_FILE);
@@ -139,7 +149,7 @@ function readRun(where: RunLocation): StoredRun {
   }
   const source = where.checkpoint as string;
   if (!fs.existsSync(source)) throw runError(`checkpoint ${source} does not exist`);
-  const { weights, shadows, meta } = checkpointWeights(source);
+  const { weights, shadows, meta } = checkpointWeights(source, where.plainWeights);
   try {
     const stored = meta.config;
     if (where.config === undefined && (stored === undefined || Object.keys(stored as object).length === 0)) {

@@ -7,7 +7,8 @@ import type { OdeMethod } from '../solvers/methods';
 import { writePng } from '../io/png';
 import { saveSafetensors } from '../io/safetensors';
 import { UsageError, parseArgs, usage, type OptionTable } from './args';
-import { LOCATION_OPTIONS, openRun, type RunLocation } from './run-model';
+import { LOCATION_OPTIONS, type RunLocation } from './run-model';
+import { loadRun } from '../serve/load-run';
 import { isImageDataset } from './run-spec';
 import { lowResFromTest } from './run-data';
 import { readLowRes } from './low-res-input';
@@ -49,7 +50,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   for (const file of [png, tensorFile]) {
     if (file !== undefined && !fs.existsSync(path.dirname(path.resolve(file)))) throw new UsageError(`the folder of ${file} does not exist`);
   }
-  const run = openRun(o as RunLocation);
+  const run = loadRun(o as RunLocation);
   let lowRes: Tensor | undefined;
   try {
     lowRes = o.lowRes !== undefined ? readLowRes(o.lowRes as string, run.spec) : o.lowResFromTest !== undefined ? lowResFromTest(run.spec, o.lowResFromTest as number) : undefined;

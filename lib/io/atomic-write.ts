@@ -62,6 +62,19 @@ async function syncFolder(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Removes a temporary file after a failed write, best effort: the write's own error is the
+ * one to report, and removing can fail the same way (rmSync's `force` ignores only ENOENT;
+ * a parent that is a regular file gives ENOTDIR).
+ */
+function discardTemp(temp: string): void {
+  try {
+    fs.rmSync(temp, { force: true });
+  } catch {
+    // Nothing was created where the folder cannot be reached.
+  }
+}
+
 /** A temporary file written and flushed, waiting to be renamed over its target. */
 export interface StagedFile {
   readonly file: string;
@@ -89,7 +102,7 @@ export function stageFileSync(file: string, data: Uint8Array | string): StagedFi
     fd = undefined;
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
+    discardTemp(temp);
     throw writeError(file, e);
   }
   return {
@@ -99,11 +112,11 @@ export function stageFileSync(file: string, data: Uint8Array | string): StagedFi
         fs.renameSync(temp, target);
         syncFolderSync(path.dirname(target));
       } catch (e) {
-        fs.rmSync(temp, { force: true });
+        discardTemp(temp);
         throw writeError(file, e);
       }
     },
-    discard: () => fs.rmSync(temp, { force: true }),
+    discard: () => discardTemp(temp),
   };
 }
 
@@ -128,7 +141,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await syncFolder(path.dirname(target));
   } catch (e) {
     await handle?.close().catch(() => undefined);
-    await fs.promises.rm(temp, { force: true });
+    await fs.promises.rm(temp, { force: true }).catch(() => undefined);
     throw writeError(file, e);
   }
 }

@@ -14,10 +14,11 @@
 import { Tensor } from '../tensor';
 import { zeros, full, randn, randint } from '../creation';
 import { enableGrad } from '../autograd';
-import { tidy } from '../scope';
+import { tidy, scope } from '../scope';
 import { asTensor } from '../tensor';
-import { checkInt, checkNumber, checkOneOf, fail } from '../validate';
-import { odeint } from '../solvers/odeint';
+import { checkInt, checkNumber, checkOneOf, checkOptions, fail } from '../validate';
+import { odeint, odeintAsync } from '../solvers/odeint';
+import { Module } from '../nn/module';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
 import { exactDivergence, hutchinsonDivergence } from './divergence';
@@ -62,6 +63,49 @@ export interface LikelihoodResult {
 }
 
 export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions = {}): LikelihoodResult {
+  const o = readOptions(model, x1, opts);
+  return tidy(() => {
+    const { f, y0, solverOptions } = setUp(model, x1, o, opts.conditioning);
+    const r = odeint(f, y0, [1, 0], solverOptions);
+    return result(r.solution, r.nfe, o);
+  });
+}
+
+/**
+ * As likelihood(), with every evaluation of a native model (its velocity and the
+ * divergence's VJPs together, one job) on the libuv pool (lib/nn/forward-queue.ts), so the
+ * main thread only does the solver's bookkeeping; other models run on the main thread,
+ * yielding to the event loop between evaluations. Same numbers as likelihood(); `signal`
+ * aborts it between evaluations.
+ */
+export async function likelihoodAsync(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions & { signal?: AbortSignal } = {}): Promise<LikelihoodResult> {
+  const { signal, ...rest } = checkOptions(opts, 'likelihood options');
+  const o = readOptions(model, x1, rest);
+  return scope(async () => {
+    const { f, y0, solverOptions, probes, like } = setUp(model, x1, o, rest.conditioning);
+    const field =
+      model instanceof Module
+        ? (t: number, [x]: Tensor[]): Promise<Tensor[]> => model.velocityDivergenceAsync(x, full([o.n], t, like), rest.conditioning, o.kind === 'exact' ? null : probes)
+        : f;
+    const r = await odeintAsync(field, y0, [1, 0], { ...solverOptions, signal });
+    return result(r.solution, r.nfe, o);
+  });
+}
+
+interface Checked {
+  kind: 'exact' | 'hutchinson';
+  probeKind: 'rademacher' | 'gaussian';
+  probeCount: number;
+  method: OdeMethod;
+  steps: number;
+  rtol: number;
+  atol: number;
+  priorStd: number;
+  n: number;
+  dims: number;
+}
+
+function readOptions(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions): Checked {
   checkModel(model);
   asTensor(x1, 'x1');
   if (x1.ndim < 1 || x1.shape[0] < 1 || (x1.dtype !== 'float32' && x1.dtype !== 'float64')) {
@@ -75,33 +119,39 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
   const steps = checkInt(opts.steps ?? 100, 'steps', 1);
   const priorStd = checkNumber(opts.priorStd ?? 1, 'priorStd', { positive: true, finite: true });
   const n = x1.shape[0];
-  const dims = x1.numel / n;
+  return { kind, probeKind, probeCount, method, steps, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, priorStd, n, dims: x1.numel / n };
+}
 
-  return tidy(() => {
-    const probes = kind === 'exact' ? [] : Array.from({ length: probeCount }, () => drawProbe(x1, probeKind));
-    const like = { dtype: x1.dtype, device: x1.device };
-    const f = (t: number, [x]: Tensor[]): Tensor[] => {
-      const time = full([n], t, like);
-      return enableGrad(() => {
-        const leaf = x.detach().requiresGrad_();
-        const v = callModel(model, leaf, time, opts.conditioning);
-        const div = kind === 'exact' ? exactDivergence(v, leaf) : hutchinsonDivergence(v, leaf, probes);
-        return [v.detach(), div.detach()];
-      });
-    };
-    const solverOptions = isAdaptive(method) ? { noOvershoot: true } : { step_size: 1 / steps };
-    const r = odeint(f, [x1, zeros([n], like)], [1, 0], { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: solverOptions });
-    const x0 = r.solution[0].select(0, 1);
-    const delta = r.solution[1].select(0, 1);
-    // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
-    const logP0 = x0
-      .square()
-      .reshape([n, -1])
-      .sum(1)
-      .mul(-0.5 / priorStd ** 2)
-      .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
-    return { logProb: logP0.add(delta), x0: x0.contiguous(), divergenceIntegral: delta.neg(), nfe: r.nfe };
-  });
+/** The augmented field d[x, Δ]/dt = [v, div v] on the main thread, its start and the solver's options. */
+function setUp(model: VelocityModel, x1: Tensor, o: Checked, conditioning: Conditioning | undefined) {
+  const { kind, n } = o;
+  const probes = kind === 'exact' ? [] : Array.from({ length: o.probeCount }, () => drawProbe(x1, o.probeKind));
+  const like = { dtype: x1.dtype, device: x1.device };
+  const f = (t: number, [x]: Tensor[]): Tensor[] => {
+    const time = full([n], t, like);
+    return enableGrad(() => {
+      const leaf = x.detach().requiresGrad_();
+      const v = callModel(model, leaf, time, conditioning);
+      const div = kind === 'exact' ? exactDivergence(v, leaf) : hutchinsonDivergence(v, leaf, probes);
+      return [v.detach(), div.detach()];
+    });
+  };
+  const options = isAdaptive(o.method) ? { noOvershoot: true } : { step_size: 1 / o.steps };
+  return { f, y0: [x1, zeros([n], like)], solverOptions: { method: o.method, rtol: o.rtol, atol: o.atol, options }, probes, like };
+}
+
+function result(solution: Tensor[], nfe: number, o: Checked): LikelihoodResult {
+  const { n, dims, priorStd } = o;
+  const x0 = solution[0].select(0, 1);
+  const delta = solution[1].select(0, 1);
+  // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
+  const logP0 = x0
+    .square()
+    .reshape([n, -1])
+    .sum(1)
+    .mul(-0.5 / priorStd ** 2)
+    .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
+  return { logProb: logP0.add(delta), x0: x0.contiguous(), divergenceIntegral: delta.neg(), nfe };
 }
 
 /** log p_1(x_1) per sample in nats ([batch]); see likelihood() for the solve's details. */

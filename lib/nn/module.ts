@@ -13,6 +13,7 @@ import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { checkBool, checkOptions, fail, isInt } from '../validate';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import type { Conditioning } from '../sample/model';
+import { runForwardJob } from './forward-queue';
 
 
 export interface ForwardOptions {
@@ -69,8 +70,39 @@ export class Module<C = unknown> {
    * optimizer step) while it is in flight.
    */
   async forwardAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Promise<Tensor> {
-    const handle: number = await native.modelForwardAsync(...this.forwardArgs(x, t, cond, opts));
+    const args = this.forwardArgs(x, t, cond, opts);
+    const handle: number = await runForwardJob((threads) => native.modelForwardAsync(...args, threads));
     return new Tensor(handle);
+  }
+
+  /**
+   * @internal One pool job for several forwards (the batched sampler's evaluations): each
+   * entry runs as its own forward on its own rows, so its bits never depend on the others.
+   * Without grad; conditioning is given for every entry or for none.
+   */
+  async forwardManyAsync(entries: { x: Tensor; t: Tensor; cond?: Conditioning }[]): Promise<Tensor[]> {
+    const checked = entries.map((e) => this.forwardArgs(e.x, e.t, e.cond ?? {}, {}));
+    const column = (i: number): number[] | null => {
+      const values = checked.map((c) => c[i] as number | null);
+      if (values.every((v) => v === null)) return null;
+      if (values.some((v) => v === null)) fail('conditioning for every entry or for none', 'entries', 'a mix');
+      return values as number[];
+    };
+    const args = [this.live('run forward'), checked.map((c) => c[1]), checked.map((c) => c[2]), column(3), column(4), null];
+    const handles: number[] = await runForwardJob((threads) => native.modelForwardManyAsync(...args, threads));
+    return handles.map((h) => new Tensor(h));
+  }
+
+  /**
+   * @internal v(x, t) and its divergence per sample in one pool job, with grad on inside it:
+   * exact (one VJP per element of a sample) without probes, Hutchinson's estimate with them,
+   * in lib/likelihood/divergence.ts's order of operations. Both come back detached.
+   */
+  async velocityDivergenceAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, probes: Tensor[] | null = null): Promise<[Tensor, Tensor]> {
+    const args = this.forwardArgs(x, t, cond, {});
+    const probeHandles = probes === null ? null : probes.map((p, i) => asTensor(p, `probes[${i}]`)._h);
+    const [v, div]: number[] = await runForwardJob((threads) => native.modelDivergenceAsync(...args, threads, probeHandles));
+    return [new Tensor(v), new Tensor(div)];
   }
 
   private forwardArgs(x: Tensor, t: Tensor, cond: Conditioning, opts: ForwardOptions): unknown[] {

@@ -19,7 +19,13 @@ export interface Conditioning {
 
 export type VelocityModel =
   | ((x: Tensor, t: Tensor, cond?: Conditioning) => Tensor)
-  | { forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor; numClasses?: number; parameters?(): Tensor[] };
+  | {
+      forward(x: Tensor, t: Tensor, cond?: Conditioning): Tensor;
+      /** Used by the async paths (sampleAsync, likelihoodAsync) when present: the evaluation runs off the main thread. */
+      forwardAsync?(x: Tensor, t: Tensor, cond?: Conditioning): Promise<Tensor>;
+      numClasses?: number;
+      parameters?(): Tensor[];
+    };
 
 /** v_θ(x, t, cond), checked to be a Tensor of x's shape. */
 export function callModel(model: VelocityModel, x: Tensor, t: Tensor, cond?: Conditioning): Tensor {
@@ -27,6 +33,22 @@ export function callModel(model: VelocityModel, x: Tensor, t: Tensor, cond?: Con
   asTensor(x, 'x');
   asTensor(t, 't');
   const v: unknown = typeof model === 'function' ? model(x, t, cond) : model.forward(x, t, cond);
+  return checkVelocity(v, x);
+}
+
+/**
+ * callModel() off the main thread when the model has forwardAsync (a native Module: the
+ * libuv pool); otherwise the synchronous call, whose Tensor comes back as it is (so the
+ * solver knows to yield to the event loop itself).
+ */
+export function callModelAsync(model: VelocityModel, x: Tensor, t: Tensor, cond?: Conditioning): Tensor | Promise<Tensor> {
+  if (typeof model !== 'object' || typeof model.forwardAsync !== 'function') return callModel(model, x, t, cond);
+  asTensor(x, 'x');
+  asTensor(t, 't');
+  return model.forwardAsync(x, t, cond).then((v) => checkVelocity(v, x));
+}
+
+function checkVelocity(v: unknown, x: Tensor): Tensor {
   if (!(v instanceof Tensor)) fail('a Tensor', 'the output of the model', v);
   const want = x.shape;
   const got = v.shape;

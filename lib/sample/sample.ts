@@ -22,7 +22,7 @@ import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions, checkShape,
 import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { DEFAULT_MAX_NUM_STEPS, checkStepCount } from '../solvers/step-limit';
-import { callModel, checkModel, modelDevice, type Conditioning, type VelocityModel } from './model';
+import { callModel, callModelAsync, checkModel, modelDevice, type Conditioning, type VelocityModel } from './model';
 import { checkDevice, type Device } from '../device';
 
 export interface SampleOptions {
@@ -59,7 +59,7 @@ export interface SampleResult {
 }
 
 interface Prepared {
-  f: (t: number, x: Tensor) => Tensor;
+  f: (t: number, x: Tensor) => Tensor | Promise<Tensor>;
   x0: () => Tensor;
   t: number[];
   solverOptions: OdeintOptions;
@@ -67,14 +67,19 @@ interface Prepared {
 }
 
 export function sample(model: VelocityModel, opts: SampleOptions = {}): SampleResult {
-  const p = prepare(model, opts);
-  return tidy(() => finish(odeint(p.f, p.x0(), p.t, p.solverOptions), p.returnTrajectory));
+  const p = prepare(model, opts, callModel);
+  return tidy(() => finish(odeint(p.f as (t: number, x: Tensor) => Tensor, p.x0(), p.t, p.solverOptions), p.returnTrajectory));
 }
 
-/** As sample(), yielding to the event loop between model evaluations; `signal` aborts it. */
+/**
+ * As sample(), with every evaluation of a native model (guided and super-resolution
+ * batches included) on the libuv pool (lib/nn/forward-queue.ts), so the main thread only
+ * does the solver's bookkeeping; a model without forwardAsync runs on the main thread,
+ * yielding to the event loop between evaluations. `signal` aborts it between evaluations.
+ */
 export async function sampleAsync(model: VelocityModel, opts: SampleOptions & { signal?: AbortSignal } = {}): Promise<SampleResult> {
   const { signal, ...rest } = checkOptions(opts, 'sample options');
-  const p = prepare(model, rest);
+  const p = prepare(model, rest, callModelAsync);
   return scope(async () => finish(await odeintAsync(p.f, p.x0(), p.t, { ...p.solverOptions, signal }), p.returnTrajectory));
 }
 
@@ -83,7 +88,9 @@ function finish(r: OdeSolution<Tensor>, returnTrajectory: boolean): SampleResult
   return returnTrajectory ? { samples, nfe: r.nfe, trajectory: r.solution } : { samples, nfe: r.nfe };
 }
 
-function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
+type ModelCall = (model: VelocityModel, x: Tensor, t: Tensor, cond?: Conditioning) => Tensor | Promise<Tensor>;
+
+function prepare(model: VelocityModel, opts: SampleOptions, call: ModelCall): Prepared {
   checkModel(model);
   if (opts === null || typeof opts !== 'object') fail('an options object', 'sample options', opts);
   const method = checkOneOf(opts.method ?? 'euler', METHOD_NAMES, 'method');
@@ -118,9 +125,9 @@ function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
     ? { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: { noOvershoot: true } }
     : { method, options: { step_size: stepSize as number } };
 
-  let velocity: (x: Tensor, time: Tensor) => Tensor;
+  let velocity: (x: Tensor, time: Tensor) => Tensor | Promise<Tensor>;
   if (w === 0) {
-    velocity = (x, time) => callModel(model, x, time, cond);
+    velocity = (x, time) => call(model, x, time, cond);
   } else {
     const labels = cond?.labels;
     if (!(labels instanceof Tensor)) fail('conditioning.labels (guidance needs labels)', 'conditioning.labels', labels);
@@ -129,11 +136,19 @@ function prepare(model: VelocityModel, opts: SampleOptions): Prepared {
       const n = x.shape[0];
       const both: Conditioning = { labels: cat([labels, fullLike(labels, nullLabel)]) };
       if (cond?.lowRes !== undefined) both.lowRes = cat([cond.lowRes, cond.lowRes]);
-      const v = callModel(model, cat([x, x]), cat([time, time]), both);
-      return linearCombination(null, [v.narrow(0, 0, n), v.narrow(0, n, n)], [1 + w, -w]);
+      const guide = (v: Tensor): Tensor => linearCombination(null, [v.narrow(0, 0, n), v.narrow(0, n, n)], [1 + w, -w]);
+      const v = call(model, cat([x, x]), cat([time, time]), both);
+      return v instanceof Promise ? v.then(guide) : guide(v);
     };
   }
-  const f = (s: number, x: Tensor): Tensor => noGrad(() => velocity(x, full([x.shape[0]], s, { dtype: x.dtype, device: x.device })));
+  // An async call starts its job inside noGrad (the job keeps the grad mode it started with).
+  const f = (s: number, x: Tensor): Tensor | Promise<Tensor> => {
+    let v: Tensor | Promise<Tensor> | undefined;
+    noGrad(() => {
+      v = velocity(x, full([x.shape[0]], s, { dtype: x.dtype, device: x.device }));
+    });
+    return v as Tensor | Promise<Tensor>;
+  };
   return { f, x0, t, solverOptions, returnTrajectory };
 }
 

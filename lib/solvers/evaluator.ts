@@ -6,7 +6,7 @@
  * the event loop after every evaluation (solve.ts).
  */
 import { Tensor } from '../tensor';
-import { tidy, currentScope } from '../scope';
+import { tidy, scope, currentScope } from '../scope';
 import { ShapeError, DTypeError } from '../errors';
 import { describe } from '../validate';
 import { allFinite } from '../kernels';
@@ -21,6 +21,15 @@ import type { State } from './state';
  */
 export type OdeFunction = ((t: number, y: Tensor) => Tensor) | ((t: number, y: Tensor[]) => Tensor[]);
 
+/**
+ * An f for odeintAsync, which may also return a Promise: a model evaluation running off the
+ * main thread (Module.forwardAsync). Whatever it creates while it runs is released when it
+ * settles, except what it returns.
+ */
+export type AsyncOdeFunction =
+  | ((t: number, y: Tensor) => Tensor | Promise<Tensor>)
+  | ((t: number, y: Tensor[]) => Tensor[] | Promise<Tensor[]>);
+
 /** Nudge of a stage time by one ulp: 'prev' just before, 'next' just after. */
 export type Perturb = 'prev' | 'next' | null;
 
@@ -32,6 +41,11 @@ export class Evaluator {
   private readonly unverified: { out: State; time: number; nfe: number }[] = [];
   private readonly toStateTime: Round;
   private readonly stateTime: TimeDType;
+  /** The evaluation in flight (allowAsync only): the driver awaits it, then calls settle(). */
+  pending: Promise<unknown> | undefined;
+  /** Whether the latest evaluation returned a Promise (else the driver yields to the event loop itself). */
+  lastWasAsync = false;
+  private settled: unknown;
 
   constructor(
     private readonly f: OdeFunction,
@@ -40,6 +54,8 @@ export class Evaluator {
     readonly direction: 1 | -1,
     private readonly shapes: number[][],
     private readonly dtypes: string[],
+    /** odeintAsync: f may return a Promise, awaited by the driver between generator steps. */
+    private readonly allowAsync = false,
   ) {
     this.stateTime = dtypes[0] === 'float32' ? 'float32' : 'float64';
     this.toStateTime = rounder(this.stateTime);
@@ -57,17 +73,49 @@ export class Evaluator {
     const time = this.userTime(t);
     this.nfe++;
     this.lastTime = time;
-    const out = tidy(() => {
+    const out = this.allowAsync ? yield* this.callAsync(time, y) : tidy(() => {
       const scope = currentScope();
       const raw: unknown = this.tuple ? (this.f as (t: number, y: Tensor[]) => Tensor[])(time, y) : (this.f as (t: number, y: Tensor) => Tensor)(time, y[0]);
+      if (raw instanceof Promise) {
+        raw.catch(() => {});
+        throw new SolverError('ERR_ASYNC_F', `f returned a Promise at t = ${time}: an async f needs odeintAsync`, time);
+      }
       const list = this.checkStructure(raw, time);
       // f may hand back a tensor it does not own (its input, a captured constant): the
       // solver releases what f returns, so such a tensor is copied first.
       return list.map((r) => (scope !== undefined && scope.tracked.includes(r) && !r._kept ? r : r.clone()));
     });
     this.unverified.push({ out, time, nfe: this.nfe });
-    yield;
+    if (!this.allowAsync) yield;
     return out;
+  }
+
+  /** The driver's half of an async evaluation: hands over what `pending` resolved to. */
+  settle(value: unknown): void {
+    this.pending = undefined;
+    this.settled = value;
+  }
+
+  /**
+   * f called in a scope of its own that outlives the generator step: the driver awaits
+   * `pending` (f's temporaries are released when it settles) and resumes the generator.
+   * What f returns survives into the solve's scope; anything f did not create there (its
+   * input, a captured or kept tensor) is copied, as in the synchronous path.
+   */
+  private *callAsync(time: number, y: State): Generator<void, State> {
+    const solveScope = currentScope();
+    const mark = solveScope?.tracked.length ?? 0;
+    this.lastWasAsync = false;
+    this.pending = scope(() => {
+      const raw: unknown = this.tuple ? (this.f as (t: number, y: Tensor[]) => unknown)(time, y) : (this.f as (t: number, y: Tensor) => unknown)(time, y[0]);
+      this.lastWasAsync = raw instanceof Promise;
+      return raw;
+    });
+    yield;
+    const raw = this.settled;
+    this.settled = undefined;
+    const list = this.checkStructure(raw, time);
+    return list.map((r) => (solveScope !== undefined && solveScope.tracked.lastIndexOf(r) >= mark && !r._kept ? r : r.clone()));
   }
 
   /**

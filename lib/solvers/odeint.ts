@@ -11,7 +11,7 @@ import { Tensor } from '../tensor';
 import { stack } from '../functional';
 import { tidy, scope } from '../scope';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
-import { Evaluator, type OdeFunction } from './evaluator';
+import { Evaluator, type AsyncOdeFunction, type OdeFunction } from './evaluator';
 import { ADAPTIVE_METHODS, FIXED_GRID_METHODS, METHOD_NAMES, isAdaptive, type OdeMethod } from './methods';
 import { integrateAdaptive } from './adaptive';
 import { fixedGridSteps, integrateFixedGrid } from './fixed-grid';
@@ -94,20 +94,25 @@ export function odeint(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tens
 }
 
 /**
- * As odeint, but yields to the event loop after each evaluation of f, so a long solve does
- * not freeze a server; `signal` aborts it between evaluations (an ERR_ABORTED SolverError).
+ * As odeint, but f may return a Promise (an evaluation off the main thread, such as
+ * Module.forwardAsync), and the solve yields to the event loop after each evaluation of a
+ * synchronous f, so a long solve does not freeze a server. `signal` aborts it between
+ * evaluations (an ERR_ABORTED SolverError); an evaluation in flight is awaited first, so
+ * nothing it creates outlives the solve.
  */
-export function odeintAsync(f: (t: number, y: Tensor) => Tensor, y0: Tensor, t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor>>;
-export function odeintAsync(f: (t: number, y: Tensor[]) => Tensor[], y0: Tensor[], t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor[]>>;
-export async function odeintAsync(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, opts: OdeintOptions & { signal?: AbortSignal } = {}): Promise<OdeSolution<Tensor | Tensor[]>> {
+export function odeintAsync(f: (t: number, y: Tensor) => Tensor | Promise<Tensor>, y0: Tensor, t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor>>;
+export function odeintAsync(f: (t: number, y: Tensor[]) => Tensor[] | Promise<Tensor[]>, y0: Tensor[], t: number[] | Tensor, opts?: OdeintOptions & { signal?: AbortSignal }): Promise<OdeSolution<Tensor[]>>;
+export async function odeintAsync(f: AsyncOdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, opts: OdeintOptions & { signal?: AbortSignal } = {}): Promise<OdeSolution<Tensor | Tensor[]>> {
   const { signal, ...rest } = checkOptions(opts, 'odeint options');
   if (signal !== undefined && !(signal instanceof AbortSignal)) fail('an AbortSignal', 'signal', signal);
-  const plan = prepare(f, y0, t, rest);
+  const plan = prepare(f as OdeFunction, y0, t, rest, { async: true });
   return scope(async () => {
     const run = plan.run();
     let r = run.next();
     while (!r.done) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const evaluation = plan.evaluator.pending;
+      if (evaluation !== undefined) plan.evaluator.settle(await evaluation);
+      if (!plan.evaluator.lastWasAsync) await new Promise<void>((resolve) => setImmediate(resolve));
       if (signal?.aborted) {
         const time = plan.lastTime();
         throw new SolverError('ERR_ABORTED', `The solve was aborted at t = ${time}`, time);
@@ -119,12 +124,32 @@ export async function odeintAsync(f: OdeFunction, y0: Tensor | Tensor[], t: numb
 }
 
 interface Plan {
+  evaluator: Evaluator;
   run(): Generator<void, RawSolution>;
   finish(raw: RawSolution): OdeSolution<Tensor | Tensor[]>;
   lastTime(): number;
 }
 
-function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, opts: OdeintOptions): Plan {
+/** Settings only the library's own solves use (the adjoint's seminorm). */
+export interface InternalOptions {
+  /** The default norm covers only the first this many components of the state. */
+  normComponents?: number;
+  /** odeintAsync: f may return a Promise. */
+  async?: boolean;
+}
+
+/** odeint with internal settings, for the adjoint's backward solves. */
+export function odeintInternal(f: OdeFunction, y0: Tensor[], t: number[], opts: OdeintOptions, internal: InternalOptions): OdeSolution<Tensor[]> {
+  const plan = prepare(f, y0, t, opts, internal);
+  return tidy(() => {
+    const run = plan.run();
+    let r = run.next();
+    while (!r.done) r = run.next();
+    return plan.finish(r.value);
+  }) as OdeSolution<Tensor[]>;
+}
+
+function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, opts: OdeintOptions, internal: InternalOptions = {}): Plan {
   checkFunction(f, 'f');
   if (opts === null || typeof opts !== 'object') fail('an options object', 'odeint options', opts);
   const tuple = Array.isArray(y0);
@@ -147,7 +172,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   const stepBudget = o.stepBudget === undefined ? Infinity : checkInt(o.stepBudget, 'options.stepBudget', 0);
   const noOvershoot = o.noOvershoot === undefined ? false : checkBool(o.noOvershoot, 'options.noOvershoot');
   const maxNumSteps = checkMaxNumSteps(o.max_num_steps);
-  const evaluator = new Evaluator(f, tuple, direction, shapes, dtypes);
+  const evaluator = new Evaluator(f, tuple, direction, shapes, dtypes, internal.async ?? false);
   const keep = new Set<Tensor>(state);
   const tableau = isAdaptive(method) ? ADAPTIVE_METHODS[method] : FIXED_GRID_METHODS[method as keyof typeof FIXED_GRID_METHODS];
 
@@ -158,7 +183,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
     if (o.norm !== undefined) checkFunction(o.norm, 'options.norm');
     const positive = (v: unknown, name: string): number => checkNumber(v, name, { positive: true });
     const cfg = {
-      norm: scaledNorm(rtol, atol, o.norm ?? null, tuple),
+      norm: scaledNorm(rtol, atol, o.norm ?? null, tuple, internal.normComponents),
       firstStep: o.first_step === undefined ? null : round(positive(o.first_step, 'options.first_step')),
       stepT: checkPoints(o.step_t, 'options.step_t').map((p) => round(direction * p)),
       jumpT: checkPoints(o.jump_t, 'options.jump_t').map((p) => round(direction * p)),
@@ -190,6 +215,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   }
 
   return {
+    evaluator,
     run,
     lastTime: () => evaluator.lastTime,
     finish(raw: RawSolution): OdeSolution<Tensor | Tensor[]> {
@@ -219,7 +245,7 @@ function checkState(y0: unknown): State {
   });
 }
 
-function checkTimes(t: unknown): number[] {
+export function checkTimes(t: unknown): number[] {
   let times: number[];
   if (t instanceof Tensor) {
     if (t.ndim !== 1 || (t.dtype !== 'float32' && t.dtype !== 'float64')) fail('a 1-D float32 or float64 Tensor or an array of numbers', 't', `a Tensor of shape [${t.shape}] and dtype ${t.dtype}`);

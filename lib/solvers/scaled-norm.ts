@@ -14,11 +14,17 @@ export type UserNorm = (scaled: Tensor | Tensor[]) => number;
 
 export type ScaledNorm = (x: State, ya: State, yb: State) => number;
 
-export function scaledNorm(rtol: number[], atol: number[], userNorm: UserNorm | null, tuple: boolean): ScaledNorm {
+/**
+ * `components` limits the default norm to the first components of a tuple state: the
+ * adjoint's seminorm leaves out the parameter gradients, which never feed back into the
+ * dynamics (Kidger et al. 2021, torchdiffeq's adjoint_options norm: 'seminorm').
+ */
+export function scaledNorm(rtol: number[], atol: number[], userNorm: UserNorm | null, tuple: boolean, components = Infinity): ScaledNorm {
   if (userNorm === null) {
     return (x, ya, yb) => {
       let worst = 0;
-      for (let c = 0; c < x.length; c++) {
+      const n = Math.min(components, x.length);
+      for (let c = 0; c < n; c++) {
         const r = errorRatio(x[c], ya[c], yb[c], rtol[c], atol[c]);
         // NaN must win so that a step with a non-finite error is never accepted.
         if (!(r <= worst)) worst = r;
