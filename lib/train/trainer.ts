@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { rand, tensor } from '../creation';
+import { rand, randnLike, tensor } from '../creation';
 import { tidy, dispose } from '../scope';
 import { manualSeed } from '../runtime';
 import { where } from '../functional';
@@ -19,6 +19,7 @@ import type { Module } from '../nn/module';
 import type { GaussianPath } from '../paths/gaussian-path';
 import type { Conditioning } from '../sample/model';
 import { cfmLoss } from '../losses/cfm';
+import { resolveCoupling, type CouplingSpec, type PairedBatch } from '../couplings/coupling';
 import type { TimeSampler } from '../losses/time-samplers';
 import { Adam, AdamW, SGD, EMA, clipGradNorm, constantLR, cosineDecay, linearWarmup, type Optimizer, type Schedule } from '../optim';
 import { ProgressBar } from '../progress';
@@ -33,6 +34,8 @@ export { CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE } from './run-folder';
 export interface TrainBatch {
   x: Tensor;
   labels?: Tensor;
+  /** The noise (source samples) for x, of x's shape: reflow's pairs, or a source other than N(0, I). Drawn from N(0, I) when absent. */
+  x0?: Tensor;
 }
 
 /** Batches addressed by step, so that resuming at step s sees the batches an uninterrupted run would. */
@@ -74,6 +77,12 @@ export interface TrainOptions {
   /** Exponential moving average of the weights; false turns it off. Default {decay: 0.999}. */
   ema?: { decay?: number; warmup?: boolean } | false;
   timeSampler?: TimeSampler;
+  /**
+   * How noise and data are paired in each batch: 'independent' (default), 'exact-ot'
+   * (minibatch OT by an exact assignment) or 'sinkhorn' (entropic OT), with options
+   * (lib/couplings/coupling.ts). Label-aware by default when batches have labels.
+   */
+  coupling?: CouplingSpec;
   /**
    * Classifier-free guidance training: with this probability a label is replaced by the
    * null class (`nullLabel`, by default the model's numClasses), so the model also learns
@@ -142,7 +151,8 @@ function makeSchedule(lr: number, cfg: ScheduleConfig | undefined, steps: number
 
 function batchAt(source: BatchSource, step: number): TrainBatch {
   const batch = typeof source === 'function' ? source(step) : source.batch(step);
-  if (batch === null || typeof batch !== 'object' || !(batch.x instanceof Tensor)) fail('a batch {x: Tensor, labels?: Tensor}', `data at step ${step}`, batch);
+  if (batch === null || typeof batch !== 'object' || !(batch.x instanceof Tensor)) fail('a batch {x: Tensor, labels?: Tensor, x0?: Tensor}', `data at step ${step}`, batch);
+  if (batch.x0 !== undefined && !(batch.x0 instanceof Tensor)) fail('a Tensor of the shape of x (or no x0)', `x0 of the batch at step ${step}`, batch.x0);
   return batch;
 }
 
@@ -179,6 +189,7 @@ function validate(opts: TrainOptions): void {
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   validate(opts);
+  const coupling = resolveCoupling(opts.coupling);
   const { model, path: probabilityPath, steps } = opts;
   const numClasses = (model as unknown as { numClasses?: number }).numClasses;
   const nullLabel = opts.nullLabel ?? numClasses;
@@ -247,7 +258,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       manualSeed(opts.seed ?? 0);
     }
     if (outDir !== undefined) {
-      writeFileAtomicSync(path.join(outDir, CONFIG_FILE), JSON.stringify({ steps, ...opts.config }, null, 2) + '\n');
+      const couplingConfig = coupling === undefined || (opts.config !== undefined && 'coupling' in opts.config) ? {} : { coupling: coupling.describe() };
+      writeFileAtomicSync(path.join(outDir, CONFIG_FILE), JSON.stringify({ steps, ...couplingConfig, ...opts.config }, null, 2) + '\n');
       metrics = openMetrics(path.join(outDir, METRICS_FILE), startStep, warn);
     }
 
@@ -266,13 +278,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const stepStart = process.hrtime.bigint();
       optimizer.setLR(schedule(step));
       const { loss, gradNorm } = tidy(() => {
-        const batch = batchAt(opts.data, step);
+        const drawn = batchAt(opts.data, step);
+        // The coupling's place: after the batch is drawn, before the path is sampled. Without
+        // one, x0 is left to the loss to draw, in the order runs before couplings drew it.
+        const x0 = coupling === undefined ? drawn.x0 : (drawn.x0 ?? randnLike(drawn.x));
+        const batch = coupling === undefined ? drawn : (coupling.pair(x0 as Tensor, drawn as PairedBatch) as TrainBatch);
         const cond: Conditioning = { ...(opts.conditioning?.(batch) ?? {}) };
         if (batch.labels !== undefined) {
           const device = batch.labels.device;
           cond.labels = opts.labelDropout ? where(rand(batch.labels.shape, { device }).lt(opts.labelDropout), tensor(nullLabel!, { dtype: 'int64', device }), batch.labels) : batch.labels;
         }
-        const lossTensor = cfmLoss(model, probabilityPath, batch.x, { cond, timeSampler: opts.timeSampler });
+        const lossTensor = cfmLoss(model, probabilityPath, batch.x, { cond, timeSampler: opts.timeSampler, x0 });
         optimizer.zeroGrad();
         lossTensor.backward();
         const norm = opts.clipGradNorm === undefined ? undefined : clipGradNorm(optimizer.params, opts.clipGradNorm);
