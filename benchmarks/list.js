@@ -10,5 +10,6 @@ module.exports = [
   'euler-unet',
   'nll-mlp',
   'bpd-unet',
+  'adjoint',
   'rss-drift',
 ];

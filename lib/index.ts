@@ -18,6 +18,7 @@ export { GaussianPath, type GaussianMoments, type GaussianMomentsFn, type PathSa
 export { AffinePath, otPath, veDiffusionPath, vpDiffusionPath } from './paths/affine-path';
 export { OTScheduler, condOTScheduler, PolynomialScheduler, CosineScheduler, LinearVPScheduler, VPScheduler, VEScheduler, type Scheduler, type ScheduleCoefficients } from './paths/schedulers';
 export { GaussianMixtureMarginal } from './paths/gaussian-mixture-marginal';
+export { BrownianBridgePath, brownianBridgePath, DEFAULT_BRIDGE_SIGMA } from './paths/brownian-bridge-path';
 export * from './couplings';
 export { cfmLoss, type LossOptions } from './losses/cfm';
 export { fmLoss } from './losses/fm';
@@ -41,8 +42,11 @@ export { Module, createMLP, createUNet, UNet, loadTorchScript, ScriptModule, MAX
 export { Optimizer, Adam, AdamW, SGD, clipGradNorm, EMA, constantLR, linearWarmup, cosineDecay, type OptimizerState, type AdamOptions, type SGDOptions, type EMAOptions, type Schedule, type CosineOptions, type ParameterSource, type HasParameters } from './optim';
 export { saveSafetensors, loadSafetensors, readSafetensorsHeader, readSafetensorsMetadata, serializeSafetensors, deserializeSafetensors, parseSafetensorsHeader, SafetensorsError, MAX_SAFETENSORS_BYTES, MAX_SAFETENSORS_HEADER_BYTES, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensors';
 export { train, type TrainOptions, type TrainResult, type TrainBatch, type BatchSource, type StepInfo, CHECKPOINT_FILE, MODEL_FILE, METRICS_FILE } from './train/trainer';
+export { reflow, straightPath, type ReflowOptions, type ReflowResult, type ReflowPhase } from './train/reflow';
 export { saveCheckpoint, loadCheckpoint, CheckpointError, type CheckpointContents, type LoadedCheckpoint } from './train/checkpoint';
 export { readMetrics, MetricsError } from './train/metrics-log';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write';
 export { ProgressBar } from './progress';
 export { trainFashionClassifier, loadFashionClassifier, BUILTIN_FASHION_CLASSIFIER, FASHION_CLASSIFIER_FEATURES, type FashionClassifier, type TrainFashionClassifierOptions, type TrainFashionClassifierResult } from './metrics/fashion-classifier';
+export { setAsyncForwardOptions, asyncForwardOptions, type AsyncForwardOptions } from './nn/forward-queue';
+export { loadRun, createSampler, SamplerError, RequestError, _runSamplerWorker, type LoadRunOptions, type LoadedRun, type Sampler, type SamplerOptions, type SamplerStats, type SampleResult as SamplerResult, type SampleRequest, type SampleReply } from './serve';

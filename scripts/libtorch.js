@@ -169,7 +169,7 @@ function fromSystemCmake() {
  * every candidate that was looked at and why it was rejected.
  */
 function resolve() {
-  return firstUsable([fromEnv, fromPython, fromSystemCmake], 'run `npm run setup` (it installs torch with pip into ./.torch), or set LIBTORCH to an unpacked libtorch distribution');
+  return firstUsable([fromEnv, fromPython, fromSystemCmake], 'set LIBTORCH to an unpacked libtorch distribution, or `python3 -m pip install torch` (in the flowmatch repository, `npm run setup` installs it into ./.torch)');
 }
 
 /** The libtorch a prebuilt addon runs against: shared libraries suffice. */

@@ -199,3 +199,10 @@ test('publint and arethetypeswrong find nothing in the packed package', (t) => {
   t.is(attw.status, 0, attw.stdout + attw.stderr);
   t.regex(attw.stdout, /No problems found/);
 });
+
+test('build-from-source says what is missing: no compiler on the user PATH', (t) => {
+  const r = flowmatchCli(['build-from-source']);
+  t.is(r.status, 1, r.stdout + r.stderr);
+  t.regex(r.stderr, /c\+\+ was not found\. Fix: install a C\+\+17 compiler/);
+  t.false(fs.existsSync(path.join(app, 'node_modules', 'flowmatch', 'build')), 'nothing written into the package');
+});

@@ -139,9 +139,12 @@ test('kill -9 at random moments: no corrupt file, no leftover temp, model and ch
     let finished = false;
     void done.then(() => (finished = true));
     // A third of the kills come at a random time from the start (often during its startup,
-    // cleanup and repairs), the rest a few milliseconds after a random training step.
+    // cleanup and repairs), the rest a few milliseconds after a random training step. Either
+    // way the kill comes before the segment's step budget is spent, however fast the
+    // machine, so that ten kills never let the run finish.
     if (random() < 1 / 3) {
-      await wait(200 + random() * 1800);
+      const deadline = Date.now() + 200 + random() * 1800;
+      while (!finished && Date.now() < deadline && loggedStep(out) < resumeFrom + MAX_STEPS_PER_SEGMENT) await wait(5);
     } else {
       const target = resumeFrom + 1 + Math.floor(random() * MAX_STEPS_PER_SEGMENT);
       while (!finished && loggedStep(out) < target) await wait(5);

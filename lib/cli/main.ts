@@ -12,6 +12,7 @@ import { trainCommand } from './train';
 import { sampleCommand } from './sample';
 import { nllCommand } from './nll';
 import { evalCommand } from './eval';
+import { serveCommand } from './serve';
 
 const USAGE = `usage: flowmatch <command> [options]
 
@@ -20,6 +21,7 @@ commands:
   sample   draw samples from a trained run into a PNG and/or a safetensors file
   nll      negative log-likelihood on held-out data (nats for 2-D, bits/dim for images)
   eval     a table of metrics for a run: W2 or FID, NLL, sampling NFE
+  serve    serve a trained run over HTTP: batched sampling, log-likelihood, health and metrics
   doctor   check Node, libtorch, the native addon and CUDA, and say how to fix problems
 
 \`flowmatch <command> --help\` lists a command's options.
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
   sample: sampleCommand,
   nll: nllCommand,
   eval: evalCommand,
+  serve: serveCommand,
   'build-from-source': buildFromSourceCommand,
   doctor: (argv) => {
     if (argv.includes('--help') || argv.includes('-h')) {

@@ -48,7 +48,7 @@ export interface Coupling {
 /** The coupling a spec names, with defaults filled in and checked; undefined for 'independent'. */
 export function resolveCoupling(spec: CouplingSpec | undefined, name = 'coupling'): Coupling | undefined {
   if (spec === undefined) return undefined;
-  const opts: CouplingOptions = typeof spec === 'string' ? { method: checkOneOf(spec, COUPLINGS, name) } : checkOptions(spec, name);
+  const opts: CouplingOptions = typeof spec === 'string' ? { method: checkOneOf(spec, COUPLINGS, name) } : (checkOptions(spec, name) as CouplingOptions);
   const method = checkOneOf(opts.method, COUPLINGS, `${name}.method`);
   if (method === 'independent') return undefined;
   const resolved = {

@@ -26,15 +26,20 @@ function checkPair(v: Tensor, x: Tensor): void {
   }
 }
 
+export interface DivergenceOptions {
+  /** Keep the graph of the divergence itself, so that it can be differentiated (differentiable likelihoods). */
+  createGraph?: boolean;
+}
+
 /** One VJP uᵀ·∂v/∂x; zeros where v does not depend on x. */
-function vjp(v: Tensor, x: Tensor, u: Tensor): Tensor {
+function vjp(v: Tensor, x: Tensor, u: Tensor, createGraph = false): Tensor {
   if (!v.requiresGrad) return zerosLike(x);
-  const [g] = grad(v, x, { gradOutputs: u, retainGraph: true, allowUnused: true });
+  const [g] = grad(v, x, { gradOutputs: u, retainGraph: true, allowUnused: true, createGraph });
   return g ?? zerosLike(x);
 }
 
 /** The exact trace of the Jacobian: one VJP per element of a sample, with a basis cotangent. */
-export function exactDivergence(v: Tensor, x: Tensor): Tensor {
+export function exactDivergence(v: Tensor, x: Tensor, opts: DivergenceOptions = {}): Tensor {
   checkPair(v, x);
   const n = x.shape[0];
   const d = x.numel / n;
@@ -46,7 +51,7 @@ export function exactDivergence(v: Tensor, x: Tensor): Tensor {
       const next = tidy(() => {
         const basis = zeros([n, d], like);
         basis.narrow(1, i, 1).fill_(1);
-        const row = vjp(v, x, basis.reshape(x.shape));
+        const row = vjp(v, x, basis.reshape(x.shape), opts.createGraph === true);
         return div.add(row.reshape([n, d]).select(1, i));
       });
       div.dispose();
@@ -57,7 +62,7 @@ export function exactDivergence(v: Tensor, x: Tensor): Tensor {
 }
 
 /** Hutchinson's estimate εᵀ·(∂v/∂x)·ε, averaged over the probes (each shaped like x). */
-export function hutchinsonDivergence(v: Tensor, x: Tensor, probes: Tensor[]): Tensor {
+export function hutchinsonDivergence(v: Tensor, x: Tensor, probes: Tensor[], opts: DivergenceOptions = {}): Tensor {
   checkPair(v, x);
   if (!Array.isArray(probes) || probes.length === 0) fail('a non-empty array of probe Tensors shaped like x', 'probes', probes);
   probes.forEach((eps, i) => {
@@ -70,7 +75,7 @@ export function hutchinsonDivergence(v: Tensor, x: Tensor, probes: Tensor[]): Te
     const n = x.shape[0];
     let total: Tensor | null = null;
     for (const eps of probes) {
-      const quad = vjp(v, x, eps).mul(eps).reshape([n, -1]).sum(1);
+      const quad = vjp(v, x, eps, opts.createGraph === true).mul(eps).reshape([n, -1]).sum(1);
       total = total === null ? quad : total.add(quad);
     }
     return (total as Tensor).div(probes.length);

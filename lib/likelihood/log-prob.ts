@@ -13,11 +13,12 @@
  */
 import { Tensor } from '../tensor';
 import { zeros, full, randn, randint } from '../creation';
-import { enableGrad } from '../autograd';
+import { enableGrad, isGradEnabled } from '../autograd';
 import { tidy, scope } from '../scope';
 import { asTensor } from '../tensor';
-import { checkInt, checkNumber, checkOneOf, checkOptions, fail } from '../validate';
-import { odeint, odeintAsync } from '../solvers/odeint';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, fail } from '../validate';
+import { odeint, odeintAsync, type OdeintOptions } from '../solvers/odeint';
+import { odeintAdjoint } from '../solvers/adjoint';
 import { Module } from '../nn/module';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
@@ -50,6 +51,23 @@ export interface LikelihoodOptions {
    * diffusion starts at σ_max (veDiffusionPath's sigmaMax).
    */
   priorStd?: number;
+  /**
+   * log p_0 of the source, per sample ([batch]) from x_0 ([batch, …]), in place of the
+   * Gaussian of priorStd: any source density the flow was trained from.
+   */
+  logP0?: (x0: Tensor) => Tensor;
+  /**
+   * Keep the graph: logProb can then be a loss, differentiated with respect to the model's
+   * parameters (and x_1 when it requires grad). Runs synchronously (likelihood() only).
+   */
+  differentiable?: boolean;
+  /**
+   * How a differentiable likelihood is differentiated: 'adjoint' (default; odeintAdjoint,
+   * memory flat in the number of steps) or 'direct' (backprop through the solver's steps).
+   */
+  gradient?: 'adjoint' | 'direct';
+  /** The tensors the adjoint differentiates; default the parameters of a Module model. */
+  adjointParams?: Tensor[];
 }
 
 export interface LikelihoodResult {
@@ -66,9 +84,33 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
   const o = readOptions(model, x1, opts);
   return tidy(() => {
     const { f, y0, solverOptions } = setUp(model, x1, o, opts.conditioning);
-    const r = odeint(f, y0, [1, 0], solverOptions);
+    const r = o.differentiable === null ? odeint(f, y0, [1, 0], solverOptions) : differentiableSolve(model, y0, solverOptions, o, opts.conditioning);
     return result(r.solution, r.nfe, o);
   });
+}
+
+/**
+ * The same augmented solve with the graph kept: v and div v (its VJPs with createGraph)
+ * stay attached to the parameters and to x, and the solution is differentiated by backprop
+ * through the steps or by the adjoint (whose backward then needs second derivatives of v).
+ */
+function differentiableSolve(model: VelocityModel, y0: Tensor[], solverOptions: OdeintOptions, o: Checked, conditioning: Conditioning | undefined): { solution: Tensor[]; nfe: number } {
+  const { n, kind, differentiable } = o;
+  const like = { dtype: y0[0].dtype, device: y0[0].device };
+  const probes = differentiable!.probes;
+  const f = (t: number, [x]: Tensor[]): Tensor[] => {
+    // The adjoint's forward solve runs without grad and needs values only.
+    const createGraph = isGradEnabled();
+    return enableGrad(() => {
+      // Backprop through the steps hands in states that carry the graph: v is differentiated through them.
+      const input = x.requiresGrad && createGraph ? x : x.detach().requiresGrad_();
+      const v = callModel(model, input, full([n], t, like), conditioning);
+      const div = kind === 'exact' ? exactDivergence(v, input, { createGraph }) : hutchinsonDivergence(v, input, probes, { createGraph });
+      return createGraph ? [v, div] : [v.detach(), div.detach()];
+    });
+  };
+  if (differentiable!.gradient === 'direct') return odeint(f, y0, [1, 0], solverOptions);
+  return odeintAdjoint(f, y0, [1, 0], { ...solverOptions, adjointParams: differentiable!.params });
 }
 
 /**
@@ -80,6 +122,7 @@ export function likelihood(model: VelocityModel, x1: Tensor, opts: LikelihoodOpt
  */
 export async function likelihoodAsync(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions & { signal?: AbortSignal } = {}): Promise<LikelihoodResult> {
   const { signal, ...rest } = checkOptions(opts, 'likelihood options');
+  if (rest.differentiable === true) fail('likelihood() for a differentiable likelihood (its backward runs synchronously)', 'likelihoodAsync options.differentiable', true);
   const o = readOptions(model, x1, rest);
   return scope(async () => {
     const { f, y0, solverOptions, probes, like } = setUp(model, x1, o, rest.conditioning);
@@ -101,6 +144,9 @@ interface Checked {
   rtol: number;
   atol: number;
   priorStd: number;
+  logP0: ((x0: Tensor) => Tensor) | null;
+  /** Null unless differentiable; the probes are shared with setUp's. */
+  differentiable: { gradient: 'adjoint' | 'direct'; params: Tensor[]; probes: Tensor[] } | null;
   n: number;
   dims: number;
 }
@@ -119,13 +165,27 @@ function readOptions(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions):
   const steps = checkInt(opts.steps ?? 100, 'steps', 1);
   const priorStd = checkNumber(opts.priorStd ?? 1, 'priorStd', { positive: true, finite: true });
   const n = x1.shape[0];
-  return { kind, probeKind, probeCount, method, steps, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, priorStd, n, dims: x1.numel / n };
+  if (opts.logP0 !== undefined) {
+    checkFunction(opts.logP0, 'logP0');
+    if (opts.priorStd !== undefined) fail('either logP0 or priorStd, not both', 'likelihood options', 'both');
+  }
+  let differentiable: Checked['differentiable'] = null;
+  if (checkBool(opts.differentiable ?? false, 'differentiable')) {
+    const gradient = checkOneOf(opts.gradient ?? 'adjoint', ['adjoint', 'direct'], 'gradient');
+    const params = opts.adjointParams ?? (model instanceof Module ? model.parameters() : []);
+    if (!Array.isArray(params) || !params.every((p) => p instanceof Tensor)) fail('an array of Tensors', 'adjointParams', params);
+    differentiable = { gradient, params, probes: [] };
+  } else if (opts.gradient !== undefined || opts.adjointParams !== undefined) {
+    fail('differentiable: true alongside gradient and adjointParams', 'likelihood options', opts.gradient ?? 'adjointParams');
+  }
+  return { kind, probeKind, probeCount, method, steps, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, priorStd, logP0: opts.logP0 ?? null, differentiable, n, dims: x1.numel / n };
 }
 
 /** The augmented field d[x, Δ]/dt = [v, div v] on the main thread, its start and the solver's options. */
 function setUp(model: VelocityModel, x1: Tensor, o: Checked, conditioning: Conditioning | undefined) {
   const { kind, n } = o;
   const probes = kind === 'exact' ? [] : Array.from({ length: o.probeCount }, () => drawProbe(x1, o.probeKind));
+  if (o.differentiable !== null) o.differentiable.probes = probes;
   const like = { dtype: x1.dtype, device: x1.device };
   const f = (t: number, [x]: Tensor[]): Tensor[] => {
     const time = full([n], t, like);
@@ -145,12 +205,14 @@ function result(solution: Tensor[], nfe: number, o: Checked): LikelihoodResult {
   const x0 = solution[0].select(0, 1);
   const delta = solution[1].select(0, 1);
   // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
-  const logP0 = x0
-    .square()
-    .reshape([n, -1])
-    .sum(1)
-    .mul(-0.5 / priorStd ** 2)
-    .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
+  const logP0 = o.logP0 !== null
+    ? checkLogP0(o.logP0(x0), n)
+    : x0
+      .square()
+      .reshape([n, -1])
+      .sum(1)
+      .mul(-0.5 / priorStd ** 2)
+      .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
   return { logProb: logP0.add(delta), x0: x0.contiguous(), divergenceIntegral: delta.neg(), nfe };
 }
 
@@ -160,6 +222,13 @@ export function logProb(model: VelocityModel, x1: Tensor, opts: LikelihoodOption
   r.x0.dispose();
   r.divergenceIntegral.dispose();
   return r.logProb;
+}
+
+function checkLogP0(value: unknown, n: number): Tensor {
+  if (!(value instanceof Tensor) || value.ndim !== 1 || value.shape[0] !== n) {
+    fail(`a Tensor of shape [${n}] (one log-density per sample)`, 'the value returned by logP0', value instanceof Tensor ? `a Tensor of shape [${value.shape}]` : value);
+  }
+  return value;
 }
 
 function drawProbe(like: Tensor, kind: 'rademacher' | 'gaussian'): Tensor {

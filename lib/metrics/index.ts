@@ -4,6 +4,7 @@ export { functionExtractor, extractFeatures, type FeatureExtractor } from './fea
 export { torchScriptExtractor } from './torchscript-extractor';
 export { wasserstein, type WassersteinOptions } from './wasserstein';
 export { solveAssignment } from './assignment';
+export { straightness, type StraightnessOptions, type StraightnessResult } from './straightness';
 export { mmd, type MmdOptions } from './mmd';
 export { psnr } from './psnr';
 export { ssim } from './ssim';

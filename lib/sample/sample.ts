@@ -13,12 +13,13 @@
  * x0's, or for drawn noise the `device` option, else the model's parameters' device.
  */
 import { Tensor, asTensor } from '../tensor';
-import { full, fullLike, randn } from '../creation';
+import { full, fullLike, randn, zeros } from '../creation';
 import { cat } from '../functional';
-import { noGrad } from '../autograd';
+import { enableGrad, noGrad } from '../autograd';
 import { tidy, scope } from '../scope';
 import { linearCombination } from '../kernels';
-import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from '../validate';
+import { exactDivergence } from '../likelihood/divergence';
 import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { DEFAULT_MAX_NUM_STEPS, checkStepCount } from '../solvers/step-limit';
@@ -50,12 +51,22 @@ export interface SampleOptions {
   guidanceScale?: number;
   /** The label meaning "no label"; default the model's numClasses. */
   nullLabel?: number;
+  /**
+   * Also return log p_1 of each sample, from the same solve: the state becomes [x, Δ] with
+   * dΔ/dt = div v (exact, one VJP per element of a sample), and log p_1(x_1) =
+   * log p_0(x_0) − Δ(1). The steps then also control Δ's error. sample() only.
+   */
+  logProb?: boolean;
+  /** log p_0 of the noise per sample ([n]); default N(0, I). Used with logProb. */
+  logP0?: (x0: Tensor) => Tensor;
 }
 
 export interface SampleResult {
   samples: Tensor;
   nfe: number;
   trajectory?: Tensor;
+  /** log p_1 of each sample in nats, [n] (with logProb: true). */
+  logProb?: Tensor;
 }
 
 interface Prepared {
@@ -64,11 +75,39 @@ interface Prepared {
   t: number[];
   solverOptions: OdeintOptions;
   returnTrajectory: boolean;
+  velocity: (x: Tensor, time: Tensor) => Tensor | Promise<Tensor>;
 }
 
 export function sample(model: VelocityModel, opts: SampleOptions = {}): SampleResult {
   const p = prepare(model, opts, callModel);
+  if (opts.logProb === true) return tidy(() => sampleWithLogProb(p, opts.logP0));
   return tidy(() => finish(odeint(p.f as (t: number, x: Tensor) => Tensor, p.x0(), p.t, p.solverOptions), p.returnTrajectory));
+}
+
+/** The solve on [x, Δ], dΔ/dt = div v, and log p_1 = log p_0(x_0) − Δ(1). */
+function sampleWithLogProb(p: Prepared, logP0: ((x0: Tensor) => Tensor) | undefined): SampleResult {
+  const x0 = p.x0();
+  const n = x0.shape[0];
+  const like = { dtype: x0.dtype, device: x0.device };
+  const f = (s: number, [x]: Tensor[]): Tensor[] =>
+    enableGrad(() => {
+      const leaf = x.detach().requiresGrad_();
+      const v = p.velocity(leaf, full([n], s, like)) as Tensor;
+      return [v.detach(), exactDivergence(v, leaf).detach()];
+    });
+  const r = odeint(f, [x0, zeros([n], like)], p.t, p.solverOptions);
+  const last = r.solution[0].shape[0] - 1;
+  const dims = x0.numel / n;
+  let base: Tensor;
+  if (logP0 === undefined) {
+    base = x0.square().reshape([n, -1]).sum(1).mul(-0.5).sub((dims / 2) * Math.log(2 * Math.PI));
+  } else {
+    base = logP0(x0);
+    if (!(base instanceof Tensor) || base.ndim !== 1 || base.shape[0] !== n) fail(`a Tensor of shape [${n}] (one log-density per sample)`, 'the value returned by logP0', base);
+  }
+  const result: SampleResult = { samples: r.solution[0].select(0, last), nfe: r.nfe, logProb: base.sub(r.solution[1].select(0, last)) };
+  if (p.returnTrajectory) result.trajectory = r.solution[0];
+  return result;
 }
 
 /**
@@ -79,6 +118,7 @@ export function sample(model: VelocityModel, opts: SampleOptions = {}): SampleRe
  */
 export async function sampleAsync(model: VelocityModel, opts: SampleOptions & { signal?: AbortSignal } = {}): Promise<SampleResult> {
   const { signal, ...rest } = checkOptions(opts, 'sample options');
+  if (rest.logProb === true) fail('sample() for logProb (its divergence runs synchronously)', 'sampleAsync options.logProb', true);
   const p = prepare(model, rest, callModelAsync);
   return scope(async () => finish(await odeintAsync(p.f, p.x0(), p.t, { ...p.solverOptions, signal }), p.returnTrajectory));
 }
@@ -149,7 +189,9 @@ function prepare(model: VelocityModel, opts: SampleOptions, call: ModelCall): Pr
     });
     return v as Tensor | Promise<Tensor>;
   };
-  return { f, x0, t, solverOptions, returnTrajectory };
+  if (opts.logProb !== undefined) checkBool(opts.logProb, 'logProb');
+  if (opts.logP0 !== undefined) checkFunction(opts.logP0, 'logP0');
+  return { f, x0, t, solverOptions, returnTrajectory, velocity };
 }
 
 /** 0, h, 2h, …, 1: the output times that make a trajectory hold every fixed step. */

@@ -58,7 +58,7 @@ export function expm(m: Tensor): Tensor {
   const size = Math.max(...(m.abs().sum(1).toArray() as number[]));
   const s = Math.max(0, Math.ceil(Math.log2(size)) + 1);
   const x = m.div(2 ** s);
-  let term = eye(n, f64);
+  let term = eye(n, n, f64);
   let sum = term;
   for (let k = 1; k <= 24; k++) {
     term = term.matmul(x).div(k);
