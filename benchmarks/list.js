@@ -1,5 +1,5 @@
 'use strict';
-// The suite, in the order of the table: run-all.js runs it, the smoke test covers it.
+// The suite, in the order of RESULTS.md's table: run-all.js runs it, the smoke test covers it.
 module.exports = [
   'op-overhead',
   'cfm-mlp-large',

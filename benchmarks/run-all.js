@@ -2,7 +2,7 @@
 'use strict';
 // `npm run bench`: every benchmark, each in its own Node process (so peak RSS is its own),
 // then benchmarks/RESULTS.md (the table between the markers; the notes around it are kept)
-// and benchmarks/results.json. Flags: --quick (smoke sizes), --full (the issue's sizes
+// and benchmarks/results.json. Flags: --quick (smoke sizes), --full (the full sizes
 // everywhere, well past the 15-minute budget on 2 cores), --only a,b (file names).
 const fs = require('fs');
 const os = require('os');

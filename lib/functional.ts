@@ -25,9 +25,12 @@ export const div = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('div
 export const pow = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('pow', a, b);
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('maximum', a, b);
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('minimum', a, b);
-export const eq = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('eq', a, b);
-export const lt = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('lt', a, b);
-export const gt = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('gt', a, b);
+export const eq = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('eq', a, b) as Tensor<'bool'>;
+export const ne = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('ne', a, b) as Tensor<'bool'>;
+export const lt = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('lt', a, b) as Tensor<'bool'>;
+export const le = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('le', a, b) as Tensor<'bool'>;
+export const gt = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('gt', a, b) as Tensor<'bool'>;
+export const ge = (a: TensorOrScalar, b: TensorOrScalar): Tensor<'bool'> => binary('ge', a, b) as Tensor<'bool'>;
 export const matmul = (a: Tensor, b: Tensor): Tensor => asTensor(a, 'a').matmul(b);
 export const bmm = (a: Tensor, b: Tensor): Tensor => asTensor(a, 'a').bmm(b);
 

@@ -1,6 +1,6 @@
 /**
  * Typed wrappers of the fused solver kernels (native/kernels.cpp): one native call per
- * Runge–Kutta stage sum or error norm, however many terms it has (DESIGN.md §2).
+ * Runge–Kutta stage sum or error norm, however many terms it has (native/solver_kernels.cpp).
  */
 import { native } from './native';
 import { Tensor, asTensor } from './tensor';

@@ -1,7 +1,8 @@
 /**
  * Deterministic tensor lifetimes. Tensors are released by dispose(), by `using`, or by the
  * end of the scope they were created in. Correctness never depends on the garbage
- * collector: finalizers do not run inside a synchronous loop (DESIGN.md §3).
+ * collector: finalizers do not run inside a synchronous loop, and a GC-finalized object per
+ * result costs several times the op itself (benchmarks/op-overhead.js measures the handles).
  *
  * - tidy(fn): synchronous scope.
  * - scope(async fn): the same across `await`; each async call chain sees its own scope

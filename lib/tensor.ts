@@ -1,6 +1,6 @@
 /**
  * Tensor: a JS handle to a libtorch tensor. The object holds only a number (a slot in
- * the native table, DESIGN.md §3); methods validate their arguments and make one native
+ * the native table, native/tensor_table.h); methods validate their arguments and make one native
  * call each. Every result is a new Tensor that belongs to the current scope (see
  * scope.ts) or, outside any scope, to the caller, who disposes it.
  */

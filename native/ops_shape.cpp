@@ -17,13 +17,11 @@ Napi::Array intArray(Napi::Env env, at::IntArrayRef sizes) {
 void registerShape(Napi::Env env, Napi::Object exports, AddonState& s) {
   // Metadata (no new tensors).
   FM_OP("sizes", return intArray(info.Env(), a.tensor(0).sizes()));
-  FM_OP("strides", return intArray(info.Env(), a.tensor(0).strides()));
   FM_OP("dtypeOf", return Napi::Number::New(info.Env(), static_cast<double>(codeFromDtype(a.tensor(0).scalar_type()))));
   FM_OP("deviceOf", return Napi::String::New(info.Env(), a.tensor(0).device().str()));
   FM_OP("numel", return Napi::Number::New(info.Env(), static_cast<double>(a.tensor(0).numel())));
   FM_OP("ndim", return Napi::Number::New(info.Env(), static_cast<double>(a.tensor(0).dim())));
   FM_OP("isContiguous", return Napi::Boolean::New(info.Env(), a.tensor(0).is_contiguous()));
-  FM_OP("sharesStorage", return Napi::Boolean::New(info.Env(), a.tensor(0).is_alias_of(a.tensor(1))));
 
   // Conversion and copies. to(t, dtype | null, device | null)
   FM_OP("to", {
@@ -35,8 +33,6 @@ void registerShape(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("clone", return a.ret(a.tensor(0).clone()));
   FM_OP("contiguous", return a.ret(a.tensor(0).contiguous()));
   FM_OP("detach", return a.ret(a.tensor(0).detach()));
-  // alias: a second handle to the same tensor (same storage, same autograd identity).
-  FM_OP("alias", return a.ret(a.tensor(0)));
 
   // Views and reshapes.
   FM_OP("reshape", return a.ret(a.tensor(0).reshape(a.ints(1))));

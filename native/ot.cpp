@@ -3,6 +3,7 @@
 // The JS side (lib/couplings) validates arguments; the checks here are the last defence.
 #include "ot.h"
 #include "op_macros.h"
+#include <c10/util/ParallelGuard.h>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -183,6 +184,9 @@ std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
 
 SinkhornResult sinkhornLog(const at::Tensor& cost, double reg, int64_t maxIterations, double threshold) {
   at::NoGradGuard noGrad;
+  // On the calling thread: a sweep is a few small reductions, and waking the intra-op pool
+  // for each one made a 256² solve take 0.2 to 35 s on a loaded 2-core machine.
+  c10::ParallelGuard serial(true);
   const int64_t n = cost.size(0), m = cost.size(1);
   const at::Tensor mr = cost.neg().div(reg);
   const auto opts = cost.options();

@@ -1,6 +1,6 @@
 // Tensors live in a slot table and JS holds plain numbers (handles). Measured on this
 // machine class: a native-backed JS object per result costs ~3.5 µs, an integer handle
-// ~0.7 µs, below Python's 1.16 µs per op (DESIGN.md §3).
+// ~0.7 µs, below Python's 1.16 µs per op (benchmarks/op-overhead.js measures it).
 //
 // A handle is slot index | generation << 24. Freeing a slot bumps its generation, so a
 // stale handle is recognised as disposed and never reads the tensor that reuses the slot.

@@ -121,6 +121,8 @@ test('comparisons and logical ops return bool tensors', (t) => {
     t.deepEqual(a.eq(b).toArray(), [false, true, false]);
     t.deepEqual(a.ne(b).toArray(), [true, false, true]);
     t.is(a.lt(b).dtype, 'bool');
+    // The free functions are the same six comparisons as the methods.
+    for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) t.deepEqual(fm[op](a, b).toArray(), a[op](b).toArray(), op);
     t.deepEqual(a.gt(1).logicalAnd(a.lt(3)).toArray(), [false, true, false]);
     t.deepEqual(a.gt(2).logicalOr(a.lt(2)).toArray(), [true, false, true]);
     t.deepEqual(a.gt(1).logicalNot().toArray(), [true, false, false]);

@@ -3,7 +3,7 @@
  * releases f's temporaries, checks the output's shape and dtype, traces non-finite values
  * back to the evaluation that produced them (verify), and counts evaluations. A generator,
  * so that the same solver code can run synchronously or yield to
- * the event loop after every evaluation (solve.ts).
+ * the event loop after every evaluation (odeint.ts: odeint and odeintAsync).
  */
 import { Tensor } from '../tensor';
 import { tidy, scope, currentScope } from '../scope';

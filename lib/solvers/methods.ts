@@ -1,5 +1,5 @@
 /** The solver names odeint accepts, as torchdiffeq spells them, and their tableaux. */
-import { ADAPTIVE_HEUN, BOSH3, DOPRI5, DOPRI8, EULER, FEHLBERG2, HEUN2, HEUN3, MIDPOINT, RK4_38, TSIT5, type ButcherTableau } from './tableau';
+import { ADAPTIVE_HEUN, BOSH3, DOPRI5, DOPRI8, EULER, FEHLBERG2, HEUN2, HEUN3, MIDPOINT, RK4_38, TSIT5 } from './tableau';
 
 export const FIXED_GRID_METHODS = { euler: EULER, midpoint: MIDPOINT, rk4: RK4_38, heun2: HEUN2, heun3: HEUN3 } as const;
 export const ADAPTIVE_METHODS = { dopri5: DOPRI5, bosh3: BOSH3, adaptive_heun: ADAPTIVE_HEUN, fehlberg2: FEHLBERG2, dopri8: DOPRI8, tsit5: TSIT5 } as const;
@@ -12,8 +12,4 @@ export const METHOD_NAMES = [...Object.keys(ADAPTIVE_METHODS), ...Object.keys(FI
 
 export function isAdaptive(method: OdeMethod): method is AdaptiveMethod {
   return method in ADAPTIVE_METHODS;
-}
-
-export function tableauOf(method: OdeMethod): ButcherTableau {
-  return isAdaptive(method) ? ADAPTIVE_METHODS[method] : FIXED_GRID_METHODS[method];
 }
