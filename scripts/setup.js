@@ -38,6 +38,17 @@ if (found.problem) {
 }
 console.log(`\n▸ libtorch ${found.version} from ${found.source} at ${found.root}`);
 
+// The Python side of the benchmarks (and their smoke test in `npm test`): POT for the
+// coupling baselines, FastAPI and uvicorn for the serving baseline. Installed beside torch
+// in ./.torch, which every Python call of the benchmarks has on its path.
+const python = process.env.FLOWMATCH_PYTHON || 'python3';
+const baselines = [['ot', 'pot'], ['fastapi', 'fastapi'], ['uvicorn', 'uvicorn']];
+const missing = baselines.filter(([module]) => spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore', env: { ...process.env, PYTHONPATH: resolver.pythonPathWithLocal() } }).status !== 0);
+if (missing.length > 0) {
+  step(`Installing the benchmarks' Python baselines (${missing.map(([, p]) => p).join(', ')})`, python,
+    ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--timeout', '5', '--target', resolver.LOCAL_TORCH_DIR, '--upgrade-strategy', 'only-if-needed', ...missing.map(([, p]) => p)]);
+}
+
 if (spawnSync('ccache', ['--version'], { stdio: 'ignore' }).status !== 0) {
   console.log('  (ccache not found: rebuilds will be slower; `apt-get install ccache` speeds them up)');
 }
