@@ -11,7 +11,7 @@
  * Per path: bits/dim on E2_BPD_IMAGES = 8 test images (uniform dequantization, K = 1 draw,
  * Hutchinson divergence with one Rademacher probe, dopri5 at rtol = atol = E2_BPD_TOL = 1e-4);
  * FID against the 10 000 test images in the penultimate features of
- * experiments/fashion-classifier.safetensors, from E2_FID_SAMPLES = 256 dopri5 samples
+ * assets/fashion-classifier.safetensors, from E2_FID_SAMPLES = 256 dopri5 samples
  * (rtol = atol = 1e-5), with their NFE; an 8×8 sample grid; FID versus NFE for Euler and
  * midpoint at E2_SWEEP_NFE = 4, 8, 16, 32, 64, 100 NFE from E2_SWEEP_SAMPLES = 64 samples,
  * the same starting noise for every point. FIDs from so few samples are biased upwards; the

@@ -31,7 +31,7 @@ function machine() {
 
 /** The classifier and the test set's features: the FID reference every sample set is measured against. */
 function fidReference(test) {
-  const classifier = fm.loadFashionClassifier(process.env.FASHION_CLASSIFIER ?? path.join(__dirname, 'fashion-classifier.safetensors'));
+  const classifier = fm.loadFashionClassifier(process.env.FASHION_CLASSIFIER ?? path.join(__dirname, '..', 'assets', 'fashion-classifier.safetensors'));
   const reference = fm.keep(fm.extractFeatures(classifier.extractor, test.x, 500));
   return { classifier, reference };
 }

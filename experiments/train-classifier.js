@@ -6,14 +6,15 @@
  * a few minutes on 2 CPU cores with one libtorch thread.
  *
  * Reproduce: nice -n 10 node --import tsx experiments/train-classifier.js [EPOCHS]
- * Writes experiments/fashion-classifier.safetensors and experiments/classifier-results.json.
+ * Writes assets/fashion-classifier.safetensors (the weights the package ships) and
+ * experiments/classifier-results.json.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const fm = require('../lib/index.ts');
 
 const EPOCHS = Number(process.argv[2] ?? 3);
-const FILE = path.join(__dirname, 'fashion-classifier.safetensors');
+const FILE = path.join(__dirname, '..', 'assets', 'fashion-classifier.safetensors');
 
 fm.setNumThreads(Number(process.env.FM_THREADS ?? 1));
 

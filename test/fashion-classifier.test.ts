@@ -124,7 +124,7 @@ fashionTest('bad options and foreign weight files are rejected', async (t) => {
 });
 
 fashionTest('the committed FID classifier recognizes held-out test images', (t) => {
-  const committed = loadFashionClassifier(path.join(__dirname, '..', 'experiments', 'fashion-classifier.safetensors'));
+  const committed = loadFashionClassifier(path.join(__dirname, '..', 'assets', 'fashion-classifier.safetensors'));
   const testSet = loadMnist({ split: 'test' });
   const accuracy = tidy(() => committed.accuracy(testSet.x.narrow(0, 0, 1000), testSet.labels!.narrow(0, 0, 1000)));
   // 90.19 % on all 10 000 (experiments/classifier-results.json); 1000 images vary by about ±1 %.

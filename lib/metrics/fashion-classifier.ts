@@ -223,7 +223,7 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
  * The classifier trained by experiments/train-classifier.js (90.19 % test accuracy), shipped
  * with the package: the default FID feature network for Fashion-MNIST.
  */
-export const BUILTIN_FASHION_CLASSIFIER = path.join(PACKAGE_ROOT, 'experiments', 'fashion-classifier.safetensors');
+export const BUILTIN_FASHION_CLASSIFIER = path.join(PACKAGE_ROOT, 'assets', 'fashion-classifier.safetensors');
 
 /** A classifier saved by trainFashionClassifier (or FashionClassifier.save). */
 export function loadFashionClassifier(file: string): FashionClassifier {
