@@ -12,4 +12,5 @@ module.exports = [
   'bpd-unet',
   'adjoint',
   'rss-drift',
+  'serve-load',
 ];

@@ -47,11 +47,12 @@ export function asyncForwardOptions(): Required<AsyncForwardOptions> {
 
 /**
  * Runs `start(threads)` (which queues one native job and returns its promise) when a slot is
- * free. Grad mode is the caller's at the time of the call, as for a synchronous forward:
- * the native job reads it when it is created, so it is set around `start`.
+ * free. Grad mode is `gradMode`, else the caller's at the time of the call, as for a
+ * synchronous forward: the native job reads it when it is created, so it is set around
+ * `start`.
  */
-export async function runForwardJob<T>(start: (threads: number) => Promise<T>): Promise<T> {
-  const grad: boolean = native.isGradEnabled();
+export async function runForwardJob<T>(start: (threads: number) => Promise<T>, gradMode?: boolean): Promise<T> {
+  const grad: boolean = gradMode ?? native.isGradEnabled();
   if (running < concurrency) running++;
   else await new Promise<void>((resolve) => waiting.push(resolve));
   try {

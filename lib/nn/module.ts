@@ -89,7 +89,8 @@ export class Module<C = unknown> {
       return values as number[];
     };
     const args = [this.live('run forward'), checked.map((c) => c[1]), checked.map((c) => c[2]), column(3), column(4), null];
-    const handles: number[] = await runForwardJob((threads) => native.modelForwardManyAsync(...args, threads));
+    // Without grad whatever the mode where the round happens to start: a graph would hold every activation.
+    const handles: number[] = await runForwardJob((threads) => native.modelForwardManyAsync(...args, threads), false);
     return handles.map((h) => new Tensor(h));
   }
 
