@@ -11,6 +11,7 @@ module.exports = [
   'nll-mlp',
   'bpd-unet',
   'adjoint',
+  'couplings',
   'rss-drift',
   'serve-load',
 ];

@@ -384,6 +384,70 @@ def adjoint_mlp(hidden, weights, inputs, mode, rtol=1e-5, atol=1e-5, solves=1):
     return {"seconds": times[len(times) // 2], "nfe": forward, "nfe_backward": backward, "grad0": grad0.reshape(-1)[:8].tolist()}
 
 
+def _pot():
+    import numpy as np
+    import ot  # POT, installed next to torch in ./.torch (benchmarks/couplings.js says how)
+    return np, ot
+
+
+def ot_coupling(inputs, method, reg=0.5, calls=5):
+    """POT on a noise/data batch as TorchCFM's OTPlanSampler does it: squared Euclidean costs
+    (ot.dist), then ot.emd or ot.sinkhorn(method='sinkhorn_log'); seconds per call (median),
+    the cost and the Sinkhorn sweeps."""
+    np, ot = _pot()
+    t = load_safetensors(inputs)
+    x0 = t["x0"].double().numpy()
+    x1 = t["x1"].double().numpy()
+    n = x0.shape[0]
+    w = np.full(n, 1.0 / n)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        M = ot.dist(x0, x1)
+        if method == "exact":
+            plan = ot.emd(w, w, M)
+            sweeps = 0
+        else:
+            plan, log = ot.sinkhorn(w, w, M, reg, method="sinkhorn_log", log=True, warn=False)
+            sweeps = int(log["niter"]) + 1
+        pairing = plan.argmax(1)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {"seconds": times[len(times) // 2], "cost": float((plan * M).sum()), "iterations": sweeps, "pairs": int(pairing.shape[0])}
+
+
+def otcfm_step(batch, steps, hidden, weights, inputs, coupling="exact", sigma_min=1e-4, lr=1e-3):
+    """One OT-CFM training step as TorchCFM's ExactOptimalTransportConditionalFlowMatcher
+    takes it (cdist² → ot.emd on the CPU → pairs), with the plan's row-wise argmax as the
+    pairing, then the CFM step of cfm_step; coupling "independent" skips the pairing."""
+    np, ot = _pot()
+    torch.manual_seed(0)
+    model = make_model("mlp", hidden, weights)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    x1 = load_safetensors(inputs)["x1"]
+    w = np.full(batch, 1.0 / batch)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        x0 = torch.randn_like(x1)
+        target = x1
+        if coupling == "exact":
+            M = (torch.cdist(x0, x1) ** 2).double().numpy()
+            plan = ot.emd(w, w, M)
+            target = x1[torch.from_numpy(plan.argmax(1))]
+        t = torch.rand(batch)
+        tc = t.view(batch, 1)
+        xt = (1 - (1 - sigma_min) * tc) * x0 + tc * target
+        ut = target - (1 - sigma_min) * x0
+        loss = F.mse_loss(model(xt, t), ut)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {"seconds": times[len(times) // 2], "loss": loss.item()}
+
+
 BENCHMARKS = {
     "op_overhead": op_overhead,
     "cfm_step": cfm_step,
@@ -393,6 +457,8 @@ BENCHMARKS = {
     "exact_nll": exact_nll,
     "hutchinson_bpd": hutchinson_bpd,
     "adjoint_mlp": adjoint_mlp,
+    "ot_coupling": ot_coupling,
+    "otcfm_step": otcfm_step,
 }
 
 

@@ -60,6 +60,7 @@ function row(r) {
   if (r.nfe) notes.push(`NFE ${r.nfe.flowmatch} vs ${r.nfe.torchdiffeq}`);
   else if (r.python_extra?.nfe !== undefined) notes.push(`NFE (Python) ${r.python_extra.nfe}`);
   if (r.parity) notes.push(`max |Δv| ${r.parity.max_abs_diff.toExponential(1)}`);
+  if (typeof r.notes === 'string') notes.push(r.notes);
   if (r.one_thread) notes.push(`one thread per side: ${formatSeconds(r.one_thread.flowmatch_s)} vs ${formatSeconds(r.one_thread.python_s)}, ratio ${r.one_thread.ratio.toFixed(3)}`);
   return `| ${r.name} | ${fm} | ${py} | ${ratio} | ${targets} | ${met} | ${cpp} | ${rss} | ${notes.join('; ')} |`;
 }

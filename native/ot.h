@@ -1,6 +1,6 @@
 // Optimal transport between two equally weighted point sets: an exact assignment solver
-// and entropic (Sinkhorn) plans in the log domain. Used by the trainer's couplings
-// (lib/couplings), once per training step, so both are written for n in the thousands.
+// and entropic (Sinkhorn) plans. Used by the trainer's couplings (lib/couplings), once per
+// training step, so both are written for n in the thousands.
 #pragma once
 #include "pch.h"
 
@@ -16,9 +16,10 @@ struct SinkhornResult {
   double marginalError;  // ‖plan·1ᵀ − b‖₂ at the last check
 };
 
-// Entropic OT with uniform marginals, log-domain updates on the float64 cost: the scheme and
-// stopping rule of POT's ot.sinkhorn(method='sinkhorn_log') (the column marginal checked every
-// tenth sweep), so the two agree to rounding.
+// Entropic OT with uniform marginals on the float64 cost: the iteration and stopping rule of
+// POT's ot.sinkhorn(method='sinkhorn_log') (the column marginal checked every tenth sweep), so
+// the two agree to rounding. On CPU it runs on stabilized scalings (two matrix–vector
+// products a sweep), elsewhere as log-domain libtorch ops.
 SinkhornResult sinkhornLog(const at::Tensor& cost, double reg, int64_t maxIterations, double threshold);
 
 // ‖a_i − b_j‖² over the flattened rows, in float64: [n, m].

@@ -90,6 +90,29 @@ for (const c of POT.sinkhorn) {
   });
 }
 
+test('exact OT equals the JavaScript Hungarian solver on clustered clouds, duplicated points and a constant cost', (t) => {
+  manualSeed(12);
+  const clouds: [Tensor, Tensor][] = [
+    [randn([300, 2]), fm.moons(300)],
+    [fm.eightGaussians(200), fm.checkerboard(200)],
+    // Every x1 point twice: ties between whole columns.
+    [randn([100, 3]), fm.cat([randn([50, 3]), randn([50, 3])]).round()],
+    [zeros([20, 2]), zeros([20, 2])],
+  ];
+  for (const [a, b] of clouds) {
+    const n = a.shape[0];
+    const flat = (x: Tensor) => x.reshape([n, -1]).to('float64');
+    const cost = flat(a).reshape([n, 1, -1]).sub(flat(b).reshape([1, n, -1])).square().sum(2);
+    const c = cost.data() as Float64Array;
+    const js = fm.solveAssignment(c, n);
+    let best = 0;
+    for (let i = 0; i < n; i++) best += c[i * n + js[i]];
+    const r = otCoupling(a, b);
+    t.true(isPermutation(r.assignment.toArray() as number[]));
+    t.true(Math.abs(r.cost - best / n) <= 1e-12 * Math.max(1, best / n), `n=${n}: ${r.cost} vs ${best / n}`);
+  }
+});
+
 test('Sinkhorn with a small reg approaches the exact optimum, and its argmax pairing the exact assignment', (t) => {
   manualSeed(3);
   const x0 = randn([64, 2]);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { tensor, randn, memory, tidy, type Tensor } from '../lib/index';
-import { frechetDistance, gaussianStats, fid, wasserstein, solveAssignment, mmd, psnr, ssim, functionExtractor, extractFeatures } from '../lib/metrics';
+import { frechetDistance, gaussianStats, fid, wasserstein, solveAssignment, mmd, psnr, ssim, functionExtractor, extractFeatures, straightness } from '../lib/metrics';
 import { seededRandom } from '../lib/metrics/subsample';
 
 const f64 = (data: number[] | number[][]) => tensor(data, { dtype: 'float64' });
@@ -309,4 +309,32 @@ test('SSIM of one 11×11 window equals the Gaussian-weighted statistics computed
     t.throws(() => ssim(randn([1, 1, 8, 8]), randn([1, 1, 8, 8])), { name: 'ArgumentError', message: /11×11/ });
     t.throws(() => psnr(randn([1, 1, 8, 8]), randn([1, 1, 8, 9])), { name: 'ArgumentError', message: /b shape/ });
   });
+});
+
+test('straightness: 0 for a constant field, and Liu et al.’s S and the length ratio of a rotation as computed by hand', (t) => {
+  const x0 = tidy(() => randn([4000, 2]).to('float64'));
+  const constant = straightness((x) => tensor([[1.5, -0.5]], { dtype: 'float64' }).expandAs(x), x0, { steps: 10 });
+  t.true(constant.straightness < 1e-12 && Math.abs(constant.curvature) < 1e-12);
+  t.true(Math.abs(constant.displacement - 2.5) < 1e-12);
+  // v = ω·J·x turns each point by ω over t ∈ [0, 1]: chord 2r·sin(ω/2), speed ω·r, so
+  // S = E[ω²r² − 4r²·sin²(ω/2)] with E r² = 2 for N(0, I) in 2-D, and length / chord − 1 = (ω/2)/sin(ω/2) − 1.
+  const w = Math.PI / 2;
+  const rotation = tensor([[0, w], [-w, 0]], { dtype: 'float64' });
+  const s = straightness((x) => x.matmul(rotation), x0, { steps: 2000 });
+  const r2 = x0.square().sum(1).mean().item() as number;
+  const expected = r2 * (w * w - 4 * Math.sin(w / 2) ** 2);
+  t.true(Math.abs(s.straightness - expected) < 0.01 * expected, `S ${s.straightness} vs ${expected}`);
+  t.true(Math.abs(s.curvature - (w / 2 / Math.sin(w / 2) - 1)) < 0.01 * (w / 2 / Math.sin(w / 2) - 1), `curvature ${s.curvature}`);
+  t.is(s.nfe, 2000);
+  t.deepEqual(s.samples.shape, [4000, 2]);
+});
+
+test('straightness leaves no tensors behind but its samples, and checks its arguments', (t) => {
+  const x0 = randn([10, 2]);
+  const before = liveTensors();
+  const s = straightness((x) => x.mul(-1), x0, { steps: 5 });
+  t.is(liveTensors(), before + 1);
+  s.samples.dispose();
+  t.throws(() => straightness((x) => x, x0, { steps: 0 }), { message: /options\.steps/ });
+  t.throws(() => straightness(42 as never, x0), { message: /velocity model/ });
 });

@@ -15,6 +15,10 @@ import { loadTorchScript } from '../nn/torchscript';
 import { toSignedUnit } from '../data/image-dataset';
 import type { Device } from '../device';
 import { wasserstein } from '../metrics/wasserstein';
+import { straightness } from '../metrics/straightness';
+import { randn, tensor } from '../creation';
+import { manualSeed } from '../runtime';
+import type { Module } from '../nn/module';
 import { UsageError, parseArgs, usage, type OptionTable } from './args';
 import { LOCATION_OPTIONS, type RunLocation } from './run-model';
 import { loadRun } from '../serve/load-run';
@@ -80,6 +84,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       rows.push({ metric: `NLL (${nll.unit})`, value: nll.nll, note: `${nll.n} held-out ${images ? 'test images' : 'points'}${images ? `, Hutchinson, K = ${settings.K}` : ', exact divergence'}` });
       rows.push({ metric: 'NFE (sampling)', value: drawn.nfe, note: tolerance });
       rows.push({ metric: 'NFE (likelihood)', value: nll.nfe, note: tolerance });
+      rows.push(...straightnessRows(run, Math.min(settings.n, images ? STRAIGHTNESS_IMAGES : settings.n), settings.seed, labels, lowRes));
     } finally {
       lowRes?.dispose();
     }
@@ -89,6 +94,28 @@ export async function evalCommand(argv: string[]): Promise<number> {
     features?.release();
     run.model.dispose();
   }
+}
+
+// Each trajectory costs STRAIGHTNESS_STEPS evaluations; images are limited to this many.
+const STRAIGHTNESS_IMAGES = 64;
+const STRAIGHTNESS_STEPS = 100;
+
+/** Liu et al.'s straightness and the path-length ratio of the run's flow from seeded prior noise. */
+function straightnessRows(run: { model: Module; shape: number[]; priorStd: number; device: Device }, n: number, seed: number, classes: number[] | undefined, lowRes: Tensor | undefined): Row[] {
+  const result = tidy(() => {
+    manualSeed(seed + 1);
+    const x0 = randn([n, ...run.shape], { device: run.device }).mul(run.priorStd);
+    const labels = classes === undefined ? undefined : tensor(Array.from({ length: n }, (_, i) => classes[i % classes.length]), { dtype: 'int64', device: run.device });
+    const cond = labels === undefined && lowRes === undefined ? undefined : { ...(labels ? { labels } : {}), ...(lowRes ? { lowRes: lowRes.narrow(0, 0, n) } : {}) };
+    const s = straightness(run.model, x0, { steps: STRAIGHTNESS_STEPS, conditioning: cond });
+    return { straightness: s.straightness, relative: s.relativeStraightness, curvature: s.curvature };
+  });
+  const how = `${n} Euler trajectories of ${STRAIGHTNESS_STEPS} steps`;
+  return [
+    { metric: 'straightness', value: result.straightness, note: `Liu et al.'s E ∫‖(x1 − x0) − v‖² dt (0: straight), ${how}` },
+    { metric: 'straightness (relative)', value: result.relative, note: 'the same over E‖x1 − x0‖²' },
+    { metric: 'curvature', value: result.curvature, note: `mean path length / ‖x1 − x0‖ − 1 (0: straight), ${how}` },
+  ];
 }
 
 interface FeatureNetwork {

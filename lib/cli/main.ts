@@ -12,6 +12,7 @@ import { trainCommand } from './train';
 import { sampleCommand } from './sample';
 import { nllCommand } from './nll';
 import { evalCommand } from './eval';
+import { reflowCommand } from './reflow';
 import { serveCommand } from './serve';
 
 const USAGE = `usage: flowmatch <command> [options]
@@ -20,7 +21,8 @@ commands:
   train    train a flow matching model (2-D toys or Fashion-MNIST) into a run folder
   sample   draw samples from a trained run into a PNG and/or a safetensors file
   nll      negative log-likelihood on held-out data (nats for 2-D, bits/dim for images)
-  eval     a table of metrics for a run: W2 or FID, NLL, sampling NFE
+  eval     a table of metrics for a run: W2 or FID, NLL, sampling NFE, straightness
+  reflow   rectify a run: train a student on pairs from its ODE (straighter, fewer steps)
   serve    serve a trained run over HTTP: batched sampling, log-likelihood, health and metrics
   doctor   check Node, libtorch, the native addon and CUDA, and say how to fix problems
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
   sample: sampleCommand,
   nll: nllCommand,
   eval: evalCommand,
+  reflow: reflowCommand,
   serve: serveCommand,
   'build-from-source': buildFromSourceCommand,
   doctor: (argv) => {

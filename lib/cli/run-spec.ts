@@ -8,6 +8,7 @@ import { TOY_DATASETS } from '../data/toy2d';
 import { FASHION_MNIST_DIR } from '../data/mnist';
 import { ACTIVATIONS } from '../nn/mlp';
 import { UsageError, kebab, type OptionTable, type OptionValues } from './args';
+import { COUPLINGS, type CouplingSpec } from '../couplings/coupling';
 
 export const IMAGE_DATASETS = ['fashion-mnist', 'mnist'] as const;
 /** Both image datasets label their images 0–9; --classes may be larger, but only these are ever trained. */
@@ -47,6 +48,9 @@ export const RUN_OPTIONS: OptionTable = {
   classes: { type: 'int', min: 1, help: 'class-conditional U-Net with this many classes (10 for fashion-mnist)' },
   labelDropout: { type: 'number', min: 0, max: 1, help: 'probability of dropping a label (classifier-free guidance)', default: '0.1 with --classes' },
   superRes: { type: 'bool', help: 'super-resolution: the U-Net also sees the 2× downsampled image' },
+  coupling: { type: 'string', choices: COUPLINGS, help: 'pairing of noise and data in each batch: minibatch OT by an exact assignment, or entropic OT (Sinkhorn); label-aware with --classes', default: 'independent' },
+  sinkhornReg: { type: 'number', min: 0, exclusiveMin: true, help: 'entropic regularization of --coupling sinkhorn, in units of the squared distance', default: '0.05' },
+  sinkhornIterations: { type: 'int', min: 1, help: 'most Sinkhorn sweeps per batch', default: '1000' },
   steps: { type: 'int', min: 1, help: 'optimizer steps', default: '1000' },
   batchSize: { type: 'int', min: 1, help: 'batch size', default: '256 for toys, 64 for images' },
   optimizer: { type: 'string', choices: ['adam', 'adamw', 'sgd'], help: 'optimizer', default: 'adam' },
@@ -85,6 +89,10 @@ export interface RunSpec {
   classes?: number;
   labelDropout?: number;
   superRes?: boolean;
+  /** Absent for the independent coupling, so specs of runs before couplings read the same. */
+  coupling?: 'exact-ot' | 'sinkhorn';
+  sinkhornReg?: number;
+  sinkhornIterations?: number;
   steps: number;
   batchSize: number;
   optimizer: 'adam' | 'adamw' | 'sgd';
@@ -132,6 +140,8 @@ export function resolveRunSpec(given: OptionValues): RunSpec {
   refuse(given, model === 'mlp' ? UNET_KEYS : MLP_KEYS, `to --model ${model}`);
   if (v.labelDropout !== undefined && v.classes === undefined) throw new UsageError('--label-dropout needs --classes (a class-conditional model)');
   if (v.classes !== undefined && v.classes < IMAGE_CLASSES) throw new UsageError(`Expected at least ${IMAGE_CLASSES} classes for --classes (${dataset} has labels 0–9) but received ${v.classes}`);
+  const coupling = (v.coupling as string | undefined) ?? 'independent';
+  if (coupling !== 'sinkhorn') refuse(given, ['sinkhornReg', 'sinkhornIterations'], `to --coupling ${coupling}`);
   if (v.schedule === 'constant' && v.warmupSteps !== undefined) throw new UsageError('--warmup-steps applies to --schedule warmup or cosine');
 
   const spec: RunSpec = {
@@ -152,6 +162,8 @@ export function resolveRunSpec(given: OptionValues): RunSpec {
           ...(v.classes === undefined ? {} : { classes: v.classes, labelDropout: v.labelDropout ?? 0.1 }),
           superRes: v.superRes ?? false,
         }),
+    ...(coupling === 'independent' ? {} : { coupling: coupling as 'exact-ot' | 'sinkhorn' }),
+    ...(coupling === 'sinkhorn' ? { sinkhornReg: v.sinkhornReg ?? 0.05, sinkhornIterations: v.sinkhornIterations ?? 1000 } : {}),
     steps: v.steps ?? 1000,
     batchSize: v.batchSize ?? (images ? 64 : 256),
     optimizer: v.optimizer ?? 'adam',
@@ -185,4 +197,10 @@ function pathParameters(path: PathName, v: Partial<RunSpec>): Partial<RunSpec> {
     default:
       return {};
   }
+}
+
+/** The trainer's coupling for a spec (undefined: independent). */
+export function couplingOf(spec: RunSpec): CouplingSpec | undefined {
+  if (spec.coupling === 'sinkhorn') return { method: 'sinkhorn', reg: spec.sinkhornReg, iterations: spec.sinkhornIterations };
+  return spec.coupling;
 }

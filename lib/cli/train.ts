@@ -13,7 +13,7 @@ import { manualSeed } from '../runtime';
 import { writePng } from '../io/png';
 import { lowResFromTest, trainingConditioning, trainingData } from './run-data';
 import { buildModel, buildPath, type TrainedRun } from './run-model';
-import { RUN_OPTIONS, isImageDataset, resolveRunSpec, type RunSpec } from './run-spec';
+import { RUN_OPTIONS, couplingOf, isImageDataset, resolveRunSpec, type RunSpec } from './run-spec';
 import { UsageError, kebab, parseArgs, readConfigFile, usage, type OptionTable, type OptionValues } from './args';
 import { drawSamples } from './draw-samples';
 import { lossPicture, samplesPicture } from './pictures';
@@ -82,6 +82,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       clipGradNorm: spec.clipGradNorm,
       ema: spec.ema > 0 ? { decay: spec.ema } : false,
       labelDropout: spec.classes === undefined ? undefined : spec.labelDropout,
+      coupling: couplingOf(spec),
       conditioning: trainingConditioning(spec),
       seed: spec.seed,
       outDir: out,

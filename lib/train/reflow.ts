@@ -11,7 +11,7 @@ import { cat, stack } from '../functional';
 import { tidy, dispose, keep } from '../scope';
 import { manualSeed } from '../runtime';
 import { ArgumentError } from '../errors';
-import { checkBool, checkInt, checkNumber, checkOptions, checkShape } from '../validate';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkShape } from '../validate';
 import type { Module } from '../nn/module';
 import { AffinePath } from '../paths/affine-path';
 import { OTScheduler } from '../paths/schedulers';
@@ -28,6 +28,8 @@ export interface ReflowOptions extends Omit<TrainOptions, 'model' | 'path' | 'da
   student: Module;
   /** Shape of one sample, e.g. [2] or [1, 28, 28]. */
   shape: number[];
+  /** Draws n starting points of the ODE (default N(0, I) of `shape`): the source the teacher was trained from. */
+  source?: (n: number) => Tensor;
   /** Pairs generated per round (default 10000). */
   pairs?: number;
   batchSize?: number;
@@ -68,7 +70,7 @@ export function straightPath(): AffinePath {
 /** Reflow rounds (and an optional distillation) from `teacher` into `student`, which is trained in place. */
 export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
   checkOptions(options, 'options');
-  const { teacher, student, shape: given, pairs: p, batchSize: b, rounds: r, distill, distillSteps, initFromTeacher, rtol, atol, generationBatchSize, onPhase, outDir, ...trainRest } = options;
+  const { teacher, student, shape: given, source: drawSource, pairs: p, batchSize: b, rounds: r, distill, distillSteps, initFromTeacher, rtol, atol, generationBatchSize, onPhase, outDir, ...trainRest } = options;
   checkModel(teacher);
   if (student === null || typeof student !== 'object' || typeof (student as Module).parameters !== 'function') throw new ArgumentError('Expected a flowmatch Module for student but received ' + typeof student);
   const shape = checkShape(given, 'shape');
@@ -80,6 +82,15 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
   const tol = { rtol: checkNumber(rtol ?? 1e-5, 'rtol', { positive: true }), atol: checkNumber(atol ?? 1e-5, 'atol', { positive: true }) };
   const chunk = checkInt(generationBatchSize ?? 1000, 'generationBatchSize', 1);
   const seed = checkInt(trainRest.seed ?? 0, 'seed', 0);
+  if (drawSource !== undefined) checkFunction(drawSource, 'source');
+  const draw = (size: number): Tensor => {
+    if (drawSource === undefined) return randn([size, ...shape]);
+    const x0: unknown = drawSource(size);
+    if (!(x0 instanceof Tensor) || x0.shape.length !== shape.length + 1 || x0.shape[0] !== size || shape.some((d, i) => x0.shape[i + 1] !== d)) {
+      throw new ArgumentError(`Expected a Tensor of shape [${size}, ${shape}] from source(${size}) but received ${x0 instanceof Tensor ? `shape [${x0.shape}]` : typeof x0}`);
+    }
+    return x0;
+  };
   const teacherModule = typeof teacher === 'object' && typeof (teacher as Module).stateDict === 'function' ? (teacher as Module) : undefined;
   if (checkBool(initFromTeacher ?? teacherModule !== undefined, 'initFromTeacher') && teacherModule !== undefined && teacherModule !== student) {
     const weights = teacherModule.stateDict();
@@ -97,7 +108,7 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
     const source: VelocityModel = round === 1 ? teacher : student;
     // Each phase's pairs come from their own seed, so a rerun draws the same noise.
     manualSeed(seed + 104729 * round);
-    const { pairs: data, nfe } = generatePairs(source, pairs, shape, chunk, tol);
+    const { pairs: data, nfe } = generatePairs(source, pairs, draw, chunk, tol);
     try {
       const loader = new DataLoader({ x: data }, { batchSize, seed: seed + round });
       const last = round === total;
@@ -113,7 +124,6 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
         // Distillation regresses v(x0, 0) onto x1 − x0: one Euler step then lands on x1.
         ...(distilling ? { timeSampler: (n: number, device: Device) => zeros([n], { device }) } : {}),
         ...(last && outDir !== undefined ? { outDir } : {}),
-        config: { ...(trainRest.config ?? {}), reflow: { round, rounds, distill: doDistill, pairs, phase: distilling ? 'distill' : 'reflow' } },
       });
       const phase: ReflowPhase = { phase: distilling ? 'distill' : 'reflow', round, generationNfe: nfe, train: result };
       phases.push(phase);
@@ -127,7 +137,7 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
 }
 
 /** n pairs [n, 2, …shape] (x0 then x1) from the flow's dopri5 solves, and the mean NFE per batch. */
-function generatePairs(model: VelocityModel, n: number, shape: number[], chunk: number, tol: { rtol: number; atol: number }): { pairs: Tensor; nfe: number } {
+function generatePairs(model: VelocityModel, n: number, draw: (size: number) => Tensor, chunk: number, tol: { rtol: number; atol: number }): { pairs: Tensor; nfe: number } {
   const wasTraining = typeof model === 'object' && 'training' in model ? (model as unknown as { training: boolean }).training : false;
   (model as Partial<Module>).eval?.();
   try {
@@ -139,7 +149,7 @@ function generatePairs(model: VelocityModel, n: number, shape: number[], chunk: 
       parts.push(
         keep(
           tidy(() => {
-            const x0 = randn([size, ...shape]);
+            const x0 = draw(size);
             const solved = sample(model, { x0, method: 'dopri5', ...tol });
             nfe += solved.nfe;
             return stack([x0, solved.samples], 1);
