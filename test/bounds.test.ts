@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { mkdtempSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDeflate, createGzip, crc32 } from 'node:zlib';
+import { createDeflate, createGzip } from 'node:zlib';
+import { pngChunk } from './helpers/png-chunk';
 import {
   DEFAULT_MAX_NUM_STEPS, DatasetError, FileReadError, MAX_PNG_FILE_BYTES, MAX_SAFETENSORS_BYTES, SolverError,
   arange, eye, full, linspace, loadImageFolder, loadSafetensors, memory, odeint, ones, randn, randperm,
@@ -43,14 +44,6 @@ async function compressedZeros(format: 'gzip' | 'zlib', prefix: Buffer, bytes: n
   return Buffer.concat(out);
 }
 
-function pngChunk(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])));
-  return Buffer.concat([head, body, crc]);
-}
 
 /** Reads `file` in a fresh child process; its error code and how far its peak RSS grew. */
 function readInChild(kind: 'png' | 'idx' | 'safetensors', file: string): { code: string | null; growth: number } {

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { dispose } from '../lib/scope';
 import type { Tensor } from '../lib/tensor';
 import { isTempName } from '../lib/io/atomic-write';
+import { seededRandom } from '../lib/metrics/subsample';
 import { loadCheckpoint, loadVerifiedSafetensors } from '../lib/train/checkpoint';
 import { readMetricsFile } from '../lib/train/metrics-log';
 import { CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, MODEL_FILE, MODEL_SOURCE_KEY, MODEL_STEP_KEY } from '../lib/train/run-folder';
@@ -29,18 +30,6 @@ const RUN = ['--dataset', 'moons', '--hidden', '8,8', '--steps', String(STEPS), 
 // One thread: the children share two cores with each other and with the test, and OpenMP's
 // spinning threads would make each step 30× slower there without changing what it computes.
 const ENV = { ...process.env, OMP_NUM_THREADS: '1' };
-
-/** mulberry32: a small seeded generator, so the kill moments are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function start(out: string, resume: boolean) {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, 'train', ...RUN, '--out', out, ...(resume ? ['--resume'] : [])], { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -127,7 +116,7 @@ test('kill -9 at random moments: no corrupt file, no leftover temp, model and ch
   const out = path.join(tmp, 'killed');
   const referenceDone = exited(start(reference, false));
 
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   const counts = { kills: 0, corrupt: 0, leftoverTemps: 0, disagreements: 0, exactSegments: 0, segments: 0, tempsLeftByKills: 0, modelCopyAbsent: 0 };
   const problems: string[] = [];
   const snapshots: Map<number, [unknown, unknown]>[] = [];

@@ -5,19 +5,11 @@ import { join } from 'node:path';
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { deflateSync } from 'node:zlib';
-import { crc32, tableCrc32 } from '../lib/io/crc32';
+import { tableCrc32 } from '../lib/io/crc32';
+import { pngChunk as chunk } from './helpers/png-chunk';
 import { FlowmatchError } from '../lib/index';
 import { MAX_PNG_PIXELS, PngError, decodePng, encodePng, readPng, writePng, type PngImage } from '../lib/io/png';
 
-/** Builds a PNG byte by byte, independently of lib/io/png.ts (which only reads it here). */
-function chunk(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])));
-  return Buffer.concat([head, body, crc]);
-}
 
 function handmadePng(opts: { width: number; height: number; depth: number; colorType: number; interlace?: number; rows: Buffer; extra?: Buffer[]; idatParts?: number }): Buffer {
   const ihdr = Buffer.alloc(13);

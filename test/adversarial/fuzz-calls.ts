@@ -7,17 +7,11 @@
 import * as fm from '../../lib/index';
 import { describe as show } from '../../lib/validate';
 import type { Fixtures } from './fixtures';
+import { seededRandom } from '../../lib/metrics/subsample';
 
-/** mulberry32 over a seed mixed from (seed, index). */
+/** lib/metrics/subsample.ts's seeded generator, over a seed mixed from (seed, index). */
 export function callRandom(seed: number, index: number): () => number {
-  let a = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0);
 }
 
 /**
