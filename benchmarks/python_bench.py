@@ -218,6 +218,19 @@ def make_model(kind="mlp", hidden=(), weights=None):
     return model
 
 
+def _cfm_update(model, opt, x0, x1, sigma_min):
+    """One Adam step on the OT-path CFM loss for the pairs (x0, x1), t ~ U[0, 1]."""
+    t = torch.rand(x1.shape[0])
+    tc = t.view((-1,) + (1,) * (x1.dim() - 1))
+    xt = (1 - (1 - sigma_min) * tc) * x0 + tc * x1
+    ut = x1 - (1 - sigma_min) * x0
+    loss = F.mse_loss(model(xt, t), ut)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def cfm_step(batch, steps, kind="mlp", hidden=(), weights=None, sigma_min=1e-4, lr=1e-3):
     """CFM training steps with the OT path and Adam; seconds per step (median). Adam is
     the fused kernel, the one flowmatch and the C++ loop use (PyTorch's CPU default is
@@ -226,19 +239,10 @@ def cfm_step(batch, steps, kind="mlp", hidden=(), weights=None, sigma_min=1e-4, 
     model = make_model(kind, hidden, weights)
     opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     x1 = torch.randn(batch, 2) * 2 if kind == "mlp" else torch.rand(batch, 1, 28, 28) * 2 - 1
-    column = (batch,) + (1,) * (x1.dim() - 1)
     times = []
     for _ in range(steps):
         start = time.perf_counter()
-        x0 = torch.randn_like(x1)
-        t = torch.rand(batch)
-        tc = t.view(column)
-        xt = (1 - (1 - sigma_min) * tc) * x0 + tc * x1
-        ut = x1 - (1 - sigma_min) * x0
-        loss = F.mse_loss(model(xt, t), ut)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = _cfm_update(model, opt, torch.randn_like(x1), x1, sigma_min)
         times.append(time.perf_counter() - start)
     times.sort()
     return {"seconds": times[len(times) // 2], "loss": loss.item()}
@@ -435,14 +439,7 @@ def otcfm_step(batch, steps, hidden, weights, inputs, coupling="exact", sigma_mi
             M = (torch.cdist(x0, x1) ** 2).double().numpy()
             plan = ot.emd(w, w, M)
             target = x1[torch.from_numpy(plan.argmax(1))]
-        t = torch.rand(batch)
-        tc = t.view(batch, 1)
-        xt = (1 - (1 - sigma_min) * tc) * x0 + tc * target
-        ut = target - (1 - sigma_min) * x0
-        loss = F.mse_loss(model(xt, t), ut)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = _cfm_update(model, opt, x0, target, sigma_min)
         times.append(time.perf_counter() - start)
     times.sort()
     return {"seconds": times[len(times) // 2], "loss": loss.item()}
