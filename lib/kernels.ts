@@ -61,3 +61,42 @@ export function rmsNorm(t: Tensor): number {
 export function allFinite(t: Tensor): boolean {
   return native.allFinite(asTensor(t, 't')._h);
 }
+
+/**
+ * The affine path's sample and target in one native call: x_t = σ·x0 + α·x1 and
+ * u_t = σ'·x0 + α'·x1, with per-row coefficient columns (a training step's path sampling
+ * is otherwise ten small ops).
+ */
+export function affineCombination(x0: Tensor, x1: Tensor, alpha: Tensor, sigma: Tensor, dAlpha: Tensor, dSigma: Tensor): { xt: Tensor; ut: Tensor } {
+  const [xt, ut] = native.affineSample(x0._h, x1._h, alpha._h, sigma._h, dAlpha._h, dSigma._h) as number[];
+  return { xt: new Tensor(xt), ut: new Tensor(ut) };
+}
+
+/** Squared Euclidean distances between the flattened rows of x0 [n, …] and x1 [m, …]: [n, m]. */
+export function squaredEuclideanCost(x0: Tensor, x1: Tensor): Tensor {
+  return new Tensor(native.otSquaredEuclidean(x0._h, x1._h));
+}
+
+/** An optimal assignment for an [n, n] cost matrix (native/ot.cpp), optionally within label classes. */
+export function exactAssignment(cost: Tensor, labels: Tensor | null): { assignment: Tensor; cost: number } {
+  const r = native.otExact(cost._h, labels?._h ?? null) as { assignment: number; cost: number };
+  return { assignment: new Tensor(r.assignment), cost: r.cost };
+}
+
+export interface SinkhornResult {
+  plan: Tensor;
+  cost: number;
+  iterations: number;
+  marginalError: number;
+}
+
+/** The log-domain Sinkhorn plan for an [n, m] cost matrix (native/ot.cpp). */
+export function sinkhornPlan(cost: Tensor, reg: number, maxIterations: number, threshold: number, labels: Tensor | null): SinkhornResult {
+  const r = native.otSinkhorn(cost._h, reg, maxIterations, threshold, labels?._h ?? null) as { plan: number; cost: number; iterations: number; marginalError: number };
+  return { plan: new Tensor(r.plan), cost: r.cost, iterations: r.iterations, marginalError: r.marginalError };
+}
+
+/** A pairing from a plan: the row-wise argmax, or one draw per row from the plan's rows. */
+export function planPairing(plan: Tensor, sample: boolean): Tensor {
+  return new Tensor(native.otPairing(plan._h, sample));
+}

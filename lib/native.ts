@@ -3,7 +3,6 @@
  * typed functions. The addon is context-aware: each worker_thread loads its own copy of
  * the state (its own tensor table).
  */
-import * as path from 'node:path';
 import { FlowmatchError, makeNativeError } from './errors';
 // The one module that finds and loads the addon (shared with doctor and the build scripts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,9 +11,6 @@ const addonLoader = require('../scripts/addon.js') as { load(): { addon: NativeB
 /** Native functions take tensor handles (plain numbers) and return handles. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NativeBinding = Record<string, (...args: any[]) => any>;
-
-/** The package root: dist/ and lib/ both sit one level below it. */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
 function loadAddon(): NativeBinding {
   let loaded: { addon: NativeBinding };

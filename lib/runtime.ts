@@ -1,5 +1,6 @@
 /** Process-wide runtime services: memory counters, threads, seeds, CUDA, build info. */
 import { native } from './native';
+import { Tensor, asTensor } from './tensor';
 import { checkInt } from './validate';
 import { ArgumentError } from './errors';
 
@@ -75,6 +76,16 @@ export function withSeed<T>(seed: number, fn: () => T): T {
     native.setRngState(saved);
     native.release(saved);
   }
+}
+
+/** The CPU generator's state, as a uint8 Tensor (what a checkpoint saves). */
+export function rngState(): Tensor {
+  return new Tensor(native.rngState());
+}
+
+/** Puts the CPU generator back to a state from rngState(). */
+export function setRngState(state: Tensor): void {
+  native.setRngState(asTensor(state, 'state')._h);
 }
 
 /** Seeds libtorch's default generators (CPU and CUDA). */

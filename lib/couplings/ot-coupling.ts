@@ -5,7 +5,7 @@
  * matrix (native/ot.cpp); the cost is the squared Euclidean distance between flattened rows
  * unless a cost function is given.
  */
-import { native } from '../native';
+import { exactAssignment, planPairing, sinkhornPlan, squaredEuclideanCost } from '../kernels';
 import { Tensor, asTensor } from '../tensor';
 import { ShapeError } from '../errors';
 import { checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, fail } from '../validate';
@@ -68,17 +68,13 @@ export function otCoupling(x0: Tensor, x1: Tensor, options: OTCouplingOptions = 
   if (opts.labels !== undefined) checkLabels(opts.labels, n);
   const cost = costMatrix(x0, x1, opts.cost, n, m);
   try {
-    const labels = opts.labels?._h ?? null;
-    if (method === 'exact') {
-      const r = native.otExact(cost._h, labels) as { assignment: number; cost: number };
-      return { assignment: new Tensor(r.assignment), cost: r.cost };
-    }
+    const labels = opts.labels ?? null;
+    if (method === 'exact') return exactAssignment(cost, labels);
     const reg = checkNumber(opts.reg ?? DEFAULT_SINKHORN_REG, 'options.reg', { positive: true, finite: true });
     const iterations = checkInt(opts.maxIterations ?? DEFAULT_SINKHORN_ITERATIONS, 'options.maxIterations', 1);
     const threshold = checkNumber(opts.threshold ?? DEFAULT_SINKHORN_THRESHOLD, 'options.threshold', { finite: true });
-    const r = native.otSinkhorn(cost._h, reg, iterations, threshold, labels) as { plan: number; cost: number; iterations: number; marginalError: number };
-    const plan = new Tensor(r.plan);
-    return { assignment: new Tensor(native.otPairing(plan._h, pairing === 'sample')), plan, cost: r.cost, iterations: r.iterations, marginalError: r.marginalError };
+    const { plan, cost: planCost, iterations: used, marginalError } = sinkhornPlan(cost, reg, iterations, threshold, labels);
+    return { assignment: planPairing(plan, pairing === 'sample'), plan, cost: planCost, iterations: used, marginalError };
   } finally {
     cost.dispose();
   }
@@ -102,7 +98,7 @@ function costMatrix(x0: Tensor, x1: Tensor, cost: CostFunction | undefined, n: n
     const rows0 = x0.shape.slice(1).reduce((a, b) => a * b, 1);
     const rows1 = x1.shape.slice(1).reduce((a, b) => a * b, 1);
     if (rows0 !== rows1) throw new ShapeError('ERR_INVALID_SHAPE', `Expected rows of x0 and x1 of the same size for the squared Euclidean cost but received shapes [${x0.shape}] and [${x1.shape}]`);
-    return new Tensor(native.otSquaredEuclidean(x0._h, x1._h));
+    return squaredEuclideanCost(x0, x1);
   }
   checkFunction(cost, 'options.cost');
   const c: unknown = cost(x0, x1);

@@ -9,7 +9,6 @@
  * It sees images on the generative models' scale, [−1, 1]; uint8 images are mapped there
  * first, so real test images and generated samples go through the same transform.
  */
-import * as path from 'node:path';
 import { Tensor, asTensor } from '../tensor';
 import { rand } from '../creation';
 import { conv2d, crossEntropy, linear, maxPool2d, cat } from '../functional';
@@ -24,7 +23,7 @@ import { loadMnist } from '../data/mnist';
 import { toSignedUnit, type ImageDataset } from '../data/image-dataset';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import type { FeatureExtractor } from './feature-extractor';
-import { PACKAGE_ROOT } from '../native';
+import { assetPath } from '../assets';
 
 /** Parameter names and shapes, in the order the optimizer sees them. */
 const LAYOUT: [string, number[]][] = [
@@ -223,7 +222,7 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
  * The classifier trained by experiments/train-classifier.js (90.19 % test accuracy), shipped
  * with the package: the default FID feature network for Fashion-MNIST.
  */
-export const BUILTIN_FASHION_CLASSIFIER = path.join(PACKAGE_ROOT, 'assets', 'fashion-classifier.safetensors');
+export const BUILTIN_FASHION_CLASSIFIER = assetPath('fashion-classifier.safetensors');
 
 /** A classifier saved by trainFashionClassifier (or FashionClassifier.save). */
 export function loadFashionClassifier(file: string): FashionClassifier {

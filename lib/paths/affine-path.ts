@@ -5,7 +5,7 @@
  * velocity u, the data x1, and the noise ε = x0.
  */
 import { Tensor, asTensor } from '../tensor';
-import { native } from '../native';
+import { affineCombination } from '../kernels';
 import { tidy } from '../scope';
 import { checkOptions, describe, fail } from '../validate';
 import { GaussianPath, sameShape, type PathSample } from './gaussian-path';
@@ -35,8 +35,7 @@ export class AffinePath extends GaussianPath {
     sameShape(x0, x1);
     return tidy(() => {
       const c = coefficientsAt(this.scheduler, timeColumn(t, x1));
-      const [xt, ut] = native.affineSample(x0._h, x1._h, c.alpha._h, c.sigma._h, c.dAlpha._h, c.dSigma._h) as number[];
-      return { xt: new Tensor(xt), ut: new Tensor(ut) };
+      return affineCombination(x0, x1, c.alpha, c.sigma, c.dAlpha, c.dSigma);
     });
   }
 

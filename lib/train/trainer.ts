@@ -7,11 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native } from '../native';
 import { Tensor } from '../tensor';
 import { rand, randnLike, tensor } from '../creation';
 import { tidy, dispose } from '../scope';
-import { manualSeed } from '../runtime';
+import { manualSeed, rngState, setRngState } from '../runtime';
 import { where } from '../functional';
 import { ArgumentError, FlowmatchError } from '../errors';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
@@ -226,7 +225,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const modelState = model.stateDict();
       const emaState = ema?.stateDict();
       const optState = optimizer.stateDict();
-      const rng = new Tensor(native.rngState());
+      const rng = rngState();
       try {
         // The weights to sample from: the EMA when there is one, under the model's names.
         const names = model.namedParameters().map(([name]) => name);
@@ -350,7 +349,7 @@ function restore(file: string, model: Module, optimizer: Optimizer, ema: EMA | u
       if (e instanceof CheckpointError || !(e instanceof FlowmatchError)) throw e;
       throw new CheckpointError(e.code, file, e.message, 'It belongs to another model or optimizer: resume with the configuration it was trained with');
     }
-    native.setRngState(ckpt.rng._h);
+    setRngState(ckpt.rng);
     return ckpt.step;
   } finally {
     dispose([ckpt.model, ckpt.ema, ckpt.optimizer, ckpt.rng]);
