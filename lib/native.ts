@@ -1,26 +1,27 @@
 /**
  * The one file that loads the native addon, and its type: one interface per native/*.cpp
- * file (lib/binding/), composed here. Only the tensor core imports it (tensor, creation,
+ * file (lib/native/), composed here. Only the tensor core imports it (tensor, creation,
  * functional, the op table, autograd, kernels, runtime, scope, custom functions, io/, nn/,
  * optim/); everything else goes through Tensor and typed functions. The addon is
  * context-aware: each worker_thread loads its own copy of the state (its own tensor table).
  */
 import { FlowmatchError, makeNativeError } from './errors';
-import { AUTOGRAD_EXPORTS, type AutogradBinding } from './binding/autograd';
-import { CREATION_EXPORTS, type CreationBinding } from './binding/creation';
-import { CUSTOM_FUNCTION_EXPORTS, type CustomFunctionBinding } from './binding/custom-function';
-import { IO_EXPORTS, type IoBinding } from './binding/io';
-import { KERNELS_EXPORTS, type KernelsBinding } from './binding/kernels';
-import { MODULES_EXPORTS, type ModulesBinding } from './binding/modules';
-import { NN_OPS_EXPORTS, type NnOpsBinding } from './binding/ops-nn';
-import { SHAPE_EXPORTS, type ShapeBinding } from './binding/ops-shape';
-import { TENSOR_OPS_EXPORTS, type TensorOpsBinding } from './binding/ops-math';
-import { OPTIM_EXPORTS, type OptimBinding } from './binding/optim';
-import { OT_EXPORTS, type OtBinding } from './binding/ot';
-import { RUNTIME_EXPORTS, type RuntimeBinding } from './binding/runtime';
-import { TORCHSCRIPT_EXPORTS, type TorchScriptBinding } from './binding/torchscript';
+import { AUTOGRAD_EXPORTS, type AutogradBinding } from './native/autograd';
+import { CREATION_EXPORTS, type CreationBinding } from './native/creation';
+import { CUSTOM_FUNCTION_EXPORTS, type CustomFunctionBinding } from './native/custom-function';
+import { IO_EXPORTS, type IoBinding } from './native/io';
+import { KERNELS_EXPORTS, type KernelsBinding } from './native/kernels';
+import { MODULES_EXPORTS, type ModulesBinding } from './native/modules';
+import { NN_OPS_EXPORTS, type NnOpsBinding } from './native/ops-nn';
+import { SHAPE_EXPORTS, type ShapeBinding } from './native/ops-shape';
+import { TENSOR_OPS_EXPORTS, type TensorOpsBinding } from './native/ops-math';
+import { OPTIM_EXPORTS, type OptimBinding } from './native/optim';
+import { OT_EXPORTS, type OtBinding } from './native/ot';
+import { RUNTIME_EXPORTS, type RuntimeBinding } from './native/runtime';
+import { TORCHSCRIPT_EXPORTS, type TorchScriptBinding } from './native/torchscript';
 
-export type { Handle } from './binding/types';
+export type { Handle } from './native/types';
+export type { NativeForwardArgs } from './native/modules';
 
 /** Every function the addon exports, with its exact parameter and result types. */
 export interface NativeBinding

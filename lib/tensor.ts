@@ -9,8 +9,8 @@
  */
 import { type Handle, native } from './native';
 import {
-  ALL_REDUCTIONS, BINARY_OPS, DIM_REDUCTIONS, DIMS_REDUCTIONS, EXTREMA, OUT_OPS, SPREAD_REDUCTIONS, UNARY_OPS,
-  type AddOptions, type BinaryOp, type OpTableMethods, type OutOp, type UnaryOp, opsOf, outVariant, scalarFirstVariant, scalarVariant,
+  ALL_REDUCTIONS, BINARY_OPS, DIM_REDUCTIONS, DIMS_REDUCTIONS, EXTREMA, OUT_OPS, SPREAD_REDUCTIONS, UNARY_OPS, type BinaryOp, type Extremum,
+  type OutOp, type ResultDType, type UnaryOp, opsOf, outVariant, scalarFirstVariant, scalarVariant,
 } from './op-table';
 import { currentScope, type Trackable } from './scope';
 import { type DType, type DataFor, checkDType, dtypeCode, dtypeFromCode, readbackArray } from './dtype';
@@ -27,6 +27,57 @@ export type NestedArray = number | boolean | NestedArray[];
 export interface ReduceOptions {
   keepdim?: boolean;
 }
+
+// ---- the types of the op table's methods (op-table.ts) --------------------------------------
+
+/** The result type of an op of result kind R on a Tensor<D>. */
+export type OpResult<R extends ResultDType, D extends DType> = R extends 'input'
+  ? Tensor<D>
+  : R extends 'bool'
+    ? Tensor<'bool'>
+    : R extends 'int64'
+      ? Tensor<'int64'>
+      : Tensor;
+
+export interface OutOptions {
+  /** Write the result into this tensor (resized if needed) and return it. */
+  out?: Tensor;
+}
+export interface AddOptions extends OutOptions {
+  /** a + alpha·b (b a tensor). */
+  alpha?: number;
+}
+type BinaryMethodOptions<K extends BinaryOp> = K extends 'add' ? AddOptions : K extends OutOp ? OutOptions : never;
+
+type UnaryMethods<D extends DType> = { [K in UnaryOp]: () => OpResult<(typeof UNARY_OPS)[K], D> };
+type BinaryMethods = {
+  [K in BinaryOp]: [BinaryMethodOptions<K>] extends [never]
+    ? (other: TensorOrScalar) => OpResult<(typeof BINARY_OPS)[K], DType>
+    : (other: TensorOrScalar, opts?: BinaryMethodOptions<K>) => OpResult<(typeof BINARY_OPS)[K], DType>;
+};
+type DimsReductionMethods<D extends DType> = {
+  [K in keyof typeof DIMS_REDUCTIONS]: (dim?: number | number[] | null, opts?: ReduceOptions) => OpResult<(typeof DIMS_REDUCTIONS)[K], D>;
+};
+type DimReductionMethods<D extends DType> = {
+  [K in keyof typeof DIM_REDUCTIONS]: (dim?: number | null, opts?: ReduceOptions) => OpResult<(typeof DIM_REDUCTIONS)[K], D>;
+};
+type SpreadMethods<D extends DType> = {
+  [K in keyof typeof SPREAD_REDUCTIONS]: (dim?: number | number[] | null, opts?: ReduceOptions & { correction?: number }) => OpResult<(typeof SPREAD_REDUCTIONS)[K], D>;
+};
+type AllMethods<D extends DType> = { [K in keyof typeof ALL_REDUCTIONS]: () => OpResult<(typeof ALL_REDUCTIONS)[K], D> };
+/** max() → the largest element; max(dim) → the largest along dim and where it is. */
+export interface ExtremumMethod {
+  (): Tensor;
+  (dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor<'int64'> };
+}
+
+/** The methods the op table gives Tensor<D>. */
+export type OpTableMethods<D extends DType> = UnaryMethods<D> &
+  BinaryMethods &
+  DimsReductionMethods<D> &
+  DimReductionMethods<D> &
+  SpreadMethods<D> &
+  AllMethods<D> & { [K in Extremum]: ExtremumMethod };
 
 // The op table's methods (unary, binary, comparisons, reductions), in the class's type.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging

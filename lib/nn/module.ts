@@ -4,8 +4,7 @@
  * share storage and gradients with the model, so optimizers written against plain tensors
  * train it.
  */
-import { native } from '../native';
-import type { NativeForwardArgs } from '../binding/modules';
+import { type NativeForwardArgs, native } from '../native';
 import { type ConversionTarget, resolveTarget } from '../conversion-target';
 import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';

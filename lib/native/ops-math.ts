@@ -1,13 +1,59 @@
 /**
  * native/ops_math.cpp: elementwise math, comparisons, reductions and linear algebra. The op
- * families of lib/op-table.ts are typed, and their export names listed, from the table itself.
+ * families are typed, and their export names listed, from the name lists below (the
+ * X-macro lists of ops_math.cpp, in TypeScript); lib/op-table.ts gives each its JS surface.
  */
-import {
-  ALL_REDUCTIONS, BINARY_OPS, DIM_REDUCTIONS, DIMS_REDUCTIONS, EXTREMA, OUT_OPS, SPREAD_REDUCTIONS, UNARY_OPS,
-  type AllReduction, type BinaryOp, type DimReduction, type DimsReduction, type Extremum, type OutOp, type ScalarFirstVariant,
-  type ScalarVariant, type OutVariant, type SpreadReduction, type UnaryOp, opsOf, outVariant, scalarFirstVariant, scalarVariant,
-} from '../op-table';
 import { type DTypeCode, type Handle, type ScalarValue, exportNames } from './types';
+
+/** t → op(t), elementwise. */
+export const UNARY_OP_NAMES = [
+  'neg', 'abs', 'square', 'relu', 'sign', 'floor', 'ceil', 'round', 'trunc', 'exp', 'exp2', 'log', 'log2', 'log1p', 'expm1',
+  'sqrt', 'rsqrt', 'reciprocal', 'erf', 'sin', 'cos', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'tanh', 'sigmoid', 'silu',
+  'logicalNot', 'isnan', 'isinf', 'isfinite',
+] as const;
+/** a ∘ b, each registered three times: name(a, b), nameScalar(t, s), scalarName(s, t). */
+export const BINARY_OP_NAMES = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
+] as const;
+/** Binary ops with a form that writes into a given tensor: nameOut(out, a, b). */
+export const OUT_OP_NAMES = ['add', 'sub', 'mul', 'div'] as const satisfies readonly BinaryOp[];
+/** (t, dims | null, keepdim) */
+export const DIMS_REDUCTION_NAMES = ['mean', 'logsumexp', 'amax', 'amin'] as const;
+/** (t, dim | null, keepdim) */
+export const DIM_REDUCTION_NAMES = ['prod', 'argmax', 'argmin'] as const;
+/** (t, dims | null, correction, keepdim) */
+export const SPREAD_REDUCTION_NAMES = ['var', 'std'] as const;
+/** (t) → one boolean */
+export const ALL_REDUCTION_NAMES = ['all', 'any'] as const;
+/** (t, null, false) → the extreme element; (t, dim, keepdim) → [values, indices] */
+export const EXTREMUM_NAMES = ['max', 'min'] as const;
+
+export type UnaryOp = (typeof UNARY_OP_NAMES)[number];
+export type BinaryOp = (typeof BINARY_OP_NAMES)[number];
+export type OutOp = (typeof OUT_OP_NAMES)[number];
+export type DimsReduction = (typeof DIMS_REDUCTION_NAMES)[number];
+export type DimReduction = (typeof DIM_REDUCTION_NAMES)[number];
+export type SpreadReduction = (typeof SPREAD_REDUCTION_NAMES)[number];
+export type AllReduction = (typeof ALL_REDUCTION_NAMES)[number];
+export type Extremum = (typeof EXTREMUM_NAMES)[number];
+
+/** The export of a binary op with a scalar second operand: addScalar. */
+export type ScalarVariant<K extends BinaryOp> = `${K}Scalar`;
+/** The export of a binary op with a scalar first operand: scalarAdd. */
+export type ScalarFirstVariant<K extends BinaryOp> = `scalar${Capitalize<K>}`;
+/** The export of an op writing into a given tensor: addOut. */
+export type OutVariant<K extends OutOp> = `${K}Out`;
+
+export function scalarVariant<K extends BinaryOp>(op: K): ScalarVariant<K> {
+  return `${op}Scalar`;
+}
+export function scalarFirstVariant<K extends BinaryOp>(op: K): ScalarFirstVariant<K> {
+  return `scalar${op[0].toUpperCase()}${op.slice(1)}` as ScalarFirstVariant<K>;
+}
+export function outVariant<K extends OutOp>(op: K): OutVariant<K> {
+  return `${op}Out`;
+}
 
 /** max/min(t, null, false) over everything; (t, dim, keepdim) → [values, indices]. */
 export interface NativeExtremum {
@@ -84,17 +130,16 @@ const WRITTEN_OUT = exportNames<Pick<TensorOpsBinding, WrittenOut>>({
   outer: true, einsum: true, trace: true, diag: true, eigh: true, cholesky: true, inverse: true, slogdet: true,
 });
 
-const binary = opsOf(BINARY_OPS);
 export const TENSOR_OPS_EXPORTS: readonly (keyof TensorOpsBinding)[] = [
-  ...opsOf(UNARY_OPS),
-  ...binary,
-  ...binary.map(scalarVariant),
-  ...binary.map(scalarFirstVariant),
-  ...OUT_OPS.map(outVariant),
-  ...opsOf(DIMS_REDUCTIONS),
-  ...opsOf(DIM_REDUCTIONS),
-  ...opsOf(SPREAD_REDUCTIONS),
-  ...opsOf(ALL_REDUCTIONS),
-  ...EXTREMA,
+  ...UNARY_OP_NAMES,
+  ...BINARY_OP_NAMES,
+  ...BINARY_OP_NAMES.map(scalarVariant),
+  ...BINARY_OP_NAMES.map(scalarFirstVariant),
+  ...OUT_OP_NAMES.map(outVariant),
+  ...DIMS_REDUCTION_NAMES,
+  ...DIM_REDUCTION_NAMES,
+  ...SPREAD_REDUCTION_NAMES,
+  ...ALL_REDUCTION_NAMES,
+  ...EXTREMUM_NAMES,
   ...WRITTEN_OUT,
 ];

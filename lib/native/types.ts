@@ -1,5 +1,5 @@
 /**
- * The vocabulary of the native binding's types (lib/binding/*.ts, one file per native/*.cpp
+ * The vocabulary of the native binding's types (lib/native/*.ts, one file per native/*.cpp
  * file, composed in lib/native.ts).
  */
 
