@@ -43,7 +43,7 @@ function dispatch(id: number, handles: number[]): (number | null)[] {
 }
 
 /** Drops the closures of nodes that died or ran without retainGraph. */
-export function sweepCustomFunctions(): void {
+function sweepCustomFunctions(): void {
   if (!installed) return;
   const ids = native.customFunctionsReleased();
   for (const id of ids) {

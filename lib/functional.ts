@@ -6,10 +6,9 @@
 import { type Handle, native } from './native';
 import { type OpResult, Tensor, type TensorOrScalar, asTensor, binaryOp, handleOf, handlesOf, live, scalar, unaryOp } from './tensor';
 import { BINARY_OPS, type BinaryOp, type UnaryOp, UNARY_OPS, opsOf } from './op-table';
-import type { DType } from './dtype';
 import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from './validate';
 import { ShapeError } from './errors';
-import { dtypeCode } from './dtype';
+import { type DType, dtypeCode } from './dtype';
 
 /** The handle of an optional tensor argument of `op`: null when it is null or undefined. */
 function optionalHandle(value: unknown, name: string, op: string, position: number): Handle | null {
@@ -26,13 +25,17 @@ export type OpTableFunctions = { [K in UnaryOp]: <D extends DType>(input: Tensor
   [K in BinaryOp]: (a: TensorOrScalar, b: TensorOrScalar) => OpResult<(typeof BINARY_OPS)[K], DType>;
 };
 
-const unaryFunction = (op: UnaryOp) => {
+function unaryFunction(op: UnaryOp): (input: unknown) => Tensor {
   const run = unaryOp(op);
-  return (input: unknown): Tensor => run(asTensor(input, 'input'));
-};
+  return (input) => run(asTensor(input, 'input'));
+}
+/** `fn` named `name`, for stack traces. */
+function named<F extends object>(name: string, fn: F): [string, F] {
+  return [name, Object.defineProperty(fn, 'name', { value: name })];
+}
 const TABLE_FUNCTIONS = Object.fromEntries([
-  ...opsOf(UNARY_OPS).map((op) => [op, unaryFunction(op)] as const),
-  ...opsOf(BINARY_OPS).map((op) => [op, binaryOp(op)] as const),
+  ...opsOf(UNARY_OPS).map((op) => named(op, unaryFunction(op))),
+  ...opsOf(BINARY_OPS).map((op) => named(op, binaryOp(op))),
 ]) as unknown as OpTableFunctions;
 
 export const {

@@ -8,6 +8,7 @@
  * the table in op-table.ts, installed at the end of this file.
  */
 import { type Handle, native } from './native';
+import type { NativeExtremum } from './native/ops-math';
 import {
   ALL_REDUCTIONS, BINARY_OPS, DIM_REDUCTIONS, DIMS_REDUCTIONS, EXTREMA, OUT_OPS, SPREAD_REDUCTIONS, UNARY_OPS, type BinaryOp, type Extremum,
   type OutOp, type ResultDType, type UnaryOp, opsOf, outVariant, scalarFirstVariant, scalarVariant,
@@ -623,9 +624,10 @@ for (const op of opsOf(UNARY_OPS)) {
 }
 
 const WITH_OUT: ReadonlySet<BinaryOp> = new Set(OUT_OPS);
+const hasOut = (op: BinaryOp): op is OutOp => WITH_OUT.has(op);
 for (const op of opsOf(BINARY_OPS)) {
   const run = binaryOp(op);
-  if (!WITH_OUT.has(op)) {
+  if (!hasOut(op)) {
     install(op, function (this: Tensor, other: TensorOrScalar) {
       return run(this, other);
     });
@@ -636,7 +638,7 @@ for (const op of opsOf(BINARY_OPS)) {
     if (opts !== undefined) {
       const o = checkOptions(opts, 'opts');
       if (alpha && o.alpha !== undefined) return new Tensor(native.addScaled(live(this, op), handleOf(other, 'other', op, 1), checkNumber(o.alpha, 'alpha')));
-      if (o.out !== undefined) return intoOut(op as OutOp, this, other, o.out);
+      if (o.out !== undefined) return intoOut(op, this, other, o.out);
     }
     return run(this, other);
   });
@@ -659,8 +661,10 @@ for (const op of opsOf(DIM_REDUCTIONS)) {
 for (const op of opsOf(SPREAD_REDUCTIONS)) {
   let fn: ((t: Handle, dims: readonly number[] | null, correction: number, keepdim: boolean) => Handle) | undefined;
   install(op, function (this: Tensor, dim?: number | number[] | null, opts?: ReduceOptions & { correction?: number }) {
+    const h = live(this, op);
+    const dims = dimsArg(dim);
     const correction = checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction');
-    return new Tensor((fn ??= native[op])(live(this, op), dimsArg(dim), correction, keepdim(opts)));
+    return new Tensor((fn ??= native[op])(h, dims, correction, keepdim(opts)));
   });
 }
 
@@ -672,10 +676,12 @@ for (const op of opsOf(ALL_REDUCTIONS)) {
 }
 
 for (const op of EXTREMA) {
+  let fn: NativeExtremum | undefined;
   install(op, function (this: Tensor, dim?: number, opts?: ReduceOptions) {
     const h = live(this, op);
-    if (dim === undefined) return new Tensor(native[op](h, null, false));
-    const [values, indices] = native[op](h, checkInt(dim, 'dim'), keepdim(opts));
+    fn ??= native[op];
+    if (dim === undefined) return new Tensor(fn(h, null, false));
+    const [values, indices] = fn(h, checkInt(dim, 'dim'), keepdim(opts));
     return { values: new Tensor(values), indices: new Tensor<'int64'>(indices) };
   });
 }

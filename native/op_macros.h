@@ -2,7 +2,7 @@
 // a capture-less lambda that reads its arguments through Args `a` (the environment's state
 // is `st`) and returns a JS value; bodies longer than a few lines call a helper of the
 // file's anonymous namespace that takes `const Args&`. The trampoline (errors.cpp) supplies
-// error translation. Export names are camelCase and typed in lib/binding/.
+// error translation. Export names are camelCase and typed in lib/native/ (one file per native/*.cpp).
 #pragma once
 #include "args.h"
 

@@ -3,8 +3,9 @@
 
 namespace flowmatch {
 
-// X(name, aten): name(t) = at::aten(t). Export names are camelCase (lib/op-table.ts lists
-// the same families; test/native.test.ts checks that the two agree).
+// X(name, aten): name(t) = at::aten(t). Export names are camelCase; lib/native/ops-math.ts
+// types the same families (test/native.test.ts checks the two agree) and lib/op-table.ts
+// gives them their Tensor methods and free functions.
 #define FM_UNARY_OPS(X)                                                                                      \
   X(neg, neg) X(abs, abs) X(exp, exp) X(log, log) X(log1p, log1p) X(expm1, expm1) X(sqrt, sqrt)             \
   X(rsqrt, rsqrt) X(sin, sin) X(cos, cos) X(tanh, tanh) X(sigmoid, sigmoid) X(relu, relu) X(silu, silu)      \

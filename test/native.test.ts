@@ -58,7 +58,7 @@ function outcome(fn) {
 }
 `;
 
-test('the addon exports exactly the functions lib/binding declares, each once', (t) => {
+test('the addon exports exactly the functions lib/native/ declares, each once', (t) => {
   native.getNumThreads(); // the first call loads the addon: `native` is then the addon's own exports object
   const addon = native as unknown as Record<string, unknown>;
   const exported = Object.keys(addon).filter((name) => typeof addon[name] === 'function');

@@ -6,26 +6,26 @@
 import { type DTypeCode, type Handle, type ScalarValue, exportNames } from './types';
 
 /** t → op(t), elementwise. */
-export const UNARY_OP_NAMES = [
+const UNARY_OP_NAMES = [
   'neg', 'abs', 'square', 'relu', 'sign', 'floor', 'ceil', 'round', 'trunc', 'exp', 'exp2', 'log', 'log2', 'log1p', 'expm1',
   'sqrt', 'rsqrt', 'reciprocal', 'erf', 'sin', 'cos', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'tanh', 'sigmoid', 'silu',
   'logicalNot', 'isnan', 'isinf', 'isfinite',
 ] as const;
 /** a ∘ b, each registered three times: name(a, b), nameScalar(t, s), scalarName(s, t). */
-export const BINARY_OP_NAMES = [
+const BINARY_OP_NAMES = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
 ] as const;
 /** Binary ops with a form that writes into a given tensor: nameOut(out, a, b). */
 export const OUT_OP_NAMES = ['add', 'sub', 'mul', 'div'] as const satisfies readonly BinaryOp[];
 /** (t, dims | null, keepdim) */
-export const DIMS_REDUCTION_NAMES = ['mean', 'logsumexp', 'amax', 'amin'] as const;
+const DIMS_REDUCTION_NAMES = ['mean', 'logsumexp', 'amax', 'amin'] as const;
 /** (t, dim | null, keepdim) */
-export const DIM_REDUCTION_NAMES = ['prod', 'argmax', 'argmin'] as const;
+const DIM_REDUCTION_NAMES = ['prod', 'argmax', 'argmin'] as const;
 /** (t, dims | null, correction, keepdim) */
-export const SPREAD_REDUCTION_NAMES = ['var', 'std'] as const;
+const SPREAD_REDUCTION_NAMES = ['var', 'std'] as const;
 /** (t) → one boolean */
-export const ALL_REDUCTION_NAMES = ['all', 'any'] as const;
+const ALL_REDUCTION_NAMES = ['all', 'any'] as const;
 /** (t, null, false) → the extreme element; (t, dim, keepdim) → [values, indices] */
 export const EXTREMUM_NAMES = ['max', 'min'] as const;
 
