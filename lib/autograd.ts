@@ -1,12 +1,12 @@
 /** Grad mode and vector-Jacobian products (torch.autograd.grad). */
 import { native } from './native';
-import { Tensor, asTensor } from './tensor';
+import { Tensor, handlesOf } from './tensor';
 import { checkBool, checkFunction, checkOptions } from './validate';
 import { ArgumentError } from './errors';
 
 function withGradMode<T>(enabled: boolean, fn: () => T, name: string): T {
   checkFunction(fn, 'fn');
-  const previous: boolean = native.isGradEnabled();
+  const previous = native.isGradEnabled();
   native.setGradEnabled(enabled);
   try {
     const result = fn();
@@ -53,13 +53,13 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
   const retainGraph = flag(o.retainGraph, 'opts.retainGraph');
   const createGraph = flag(o.createGraph, 'opts.createGraph');
   const allowUnused = flag(o.allowUnused, 'opts.allowUnused');
-  const list = (v: Tensor | Tensor[], name: string): number[] => (Array.isArray(v) ? v : [v]).map((t, i) => asTensor(t, `${name}[${i}]`)._h);
-  const outs = list(outputs, 'outputs');
-  const ins = list(inputs, 'inputs');
-  const gradOuts = o.gradOutputs === undefined ? null : list(o.gradOutputs, 'gradOutputs');
+  const list = (v: Tensor | Tensor[], name: string, position: number | string) => handlesOf(Array.isArray(v) ? v : [v], name, 'grad', position);
+  const outs = list(outputs, 'outputs', 0);
+  const ins = list(inputs, 'inputs', 1);
+  const gradOuts = o.gradOutputs === undefined ? null : list(o.gradOutputs, 'gradOutputs', 'opts.gradOutputs');
   if (gradOuts !== null && gradOuts.length !== outs.length) {
     throw new ArgumentError(`Expected ${outs.length} gradOutputs (one per output) but received ${gradOuts.length}`);
   }
-  const handles: (number | null)[] = native.grad(outs, ins, gradOuts, retainGraph ?? null, createGraph ?? false, allowUnused ?? false);
+  const handles = native.grad(outs, ins, gradOuts, retainGraph ?? null, createGraph ?? false, allowUnused ?? false);
   return handles.map((h) => (h === null ? null : new Tensor(h)));
 }

@@ -10,7 +10,7 @@
  * such a backward throws ERR_NOT_IMPLEMENTED).
  */
 import { native } from './native';
-import { Tensor, asTensor } from './tensor';
+import { Tensor, asTensor, handlesOf, live } from './tensor';
 import { tidy } from './scope';
 import { ShapeError } from './errors';
 import { describe } from './validate';
@@ -38,14 +38,14 @@ function dispatch(id: number, handles: number[]): (number | null)[] {
       throw new ShapeError('ERR_INVALID_SHAPE', `Expected an array of ${entry.inputs} gradients (Tensor or null, one per input) for the value returned by a custom backward but received ${describe(out)}`);
     }
     // The tidy releases the handles it tracks: the native node gets handles of its own.
-    return out.map((g, i) => (g === null ? null : native.shareHandle(asTensor(g, `gradient ${i} of a custom backward`)._h) as number));
+    return out.map((g, i) => (g === null ? null : native.shareHandle(live(asTensor(g, `gradient ${i} of a custom backward`), 'return a gradient from a custom backward', `gradient ${i}`))));
   });
 }
 
 /** Drops the closures of nodes that died or ran without retainGraph. */
-export function sweepCustomFunctions(): void {
+function sweepCustomFunctions(): void {
   if (!installed) return;
-  const ids: number[] = native.customFunctionsReleased();
+  const ids = native.customFunctionsReleased();
   for (const id of ids) {
     const entry = entries.get(id);
     entries.delete(id);
@@ -64,9 +64,9 @@ export function customFunction(inputs: Tensor[], outputs: Tensor[], backward: Cu
     installed = true;
   }
   sweepCustomFunctions();
-  const [id, handles]: [number, number[]] = native.customFunction(
-    inputs.map((t, i) => asTensor(t, `inputs[${i}]`)._h),
-    outputs.map((t, i) => asTensor(t, `outputs[${i}]`)._h),
+  const [id, handles] = native.customFunction(
+    handlesOf(inputs, 'inputs', 'customFunction', 0),
+    handlesOf(outputs, 'outputs', 'customFunction', 1),
   );
   const result = handles.map((h) => new Tensor(h));
   if (id === 0) release?.();

@@ -17,7 +17,6 @@ export interface DataTypeMap {
   bool: Uint8Array;
 }
 export type DataFor<D extends DType> = DataTypeMap[D];
-export type AnyTypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Int8Array | Uint16Array | Uint32Array;
 
 /** Bytes per element, as libtorch stores them. */
 export const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, uint8: 1, bool: 1 };

@@ -3,7 +3,7 @@
  * Runge–Kutta stage sum or error norm, however many terms it has (native/solver_kernels.cpp).
  */
 import { native } from './native';
-import { Tensor, asTensor } from './tensor';
+import { Tensor, handleOf, handlesOf, live } from './tensor';
 import { checkNumber, checkInt, fail } from './validate';
 import { type DType, checkDType, dtypeCode } from './dtype';
 
@@ -12,8 +12,8 @@ export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: 
   if (!Array.isArray(terms)) fail('an array of Tensors', 'terms', terms);
   if (!Array.isArray(coeffs) || coeffs.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'coeffs', coeffs);
   coeffs.forEach((c, i) => checkNumber(c, `coeffs[${i}]`, { finite: true }));
-  const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
-  return new Tensor(native.linearCombination(base === null ? null : asTensor(base, 'base')._h, handles, coeffs));
+  const baseHandle = base === null ? null : handleOf(base, 'base', 'linearCombination');
+  return new Tensor(native.linearCombination(baseHandle, handlesOf(terms, 'terms', 'linearCombination', 1), coeffs));
 }
 
 /**
@@ -25,8 +25,8 @@ export function linearCombination(base: Tensor | null, terms: Tensor[], coeffs: 
 export function stageSum(base: Tensor | null, terms: Tensor[], weights: readonly number[], h: number): Tensor {
   if (!Array.isArray(terms) || terms.length === 0) fail('a non-empty array of Tensors', 'terms', terms);
   if (!Array.isArray(weights) || weights.length !== terms.length) fail(`an array of ${terms.length} numbers (one per term)`, 'weights', weights);
-  const handles = terms.map((t, i) => asTensor(t, `terms[${i}]`)._h);
-  return new Tensor(native.stageSum(base === null ? null : asTensor(base, 'base')._h, handles, weights, checkNumber(h, 'h')));
+  const baseHandle = base === null ? null : handleOf(base, 'base', 'stageSum');
+  return new Tensor(native.stageSum(baseHandle, handlesOf(terms, 'terms', 'stageSum', 1), weights, checkNumber(h, 'h')));
 }
 
 /**
@@ -49,17 +49,17 @@ export function errorRatioSinglePass(dtype: DType): boolean {
 
 /** RMS of err / (atol + rtol·max(|y0|, |y1|)): the step-size controller's error ratio. */
 export function errorRatio(err: Tensor, y0: Tensor, y1: Tensor, rtol: number, atol: number): number {
-  return native.errorRatio(asTensor(err, 'err')._h, asTensor(y0, 'y0')._h, asTensor(y1, 'y1')._h, checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));
+  return native.errorRatio(handleOf(err, 'err', 'errorRatio'), handleOf(y0, 'y0', 'errorRatio', 1), handleOf(y1, 'y1', 'errorRatio', 2), checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));
 }
 
 /** sqrt(mean(t²)) as a number. */
 export function rmsNorm(t: Tensor): number {
-  return native.rmsNorm(asTensor(t, 't')._h);
+  return native.rmsNorm(handleOf(t, 't', 'rmsNorm'));
 }
 
 /** Whether every element is finite (no NaN, no ±Inf). */
 export function allFinite(t: Tensor): boolean {
-  return native.allFinite(asTensor(t, 't')._h);
+  return native.allFinite(handleOf(t, 't', 'allFinite'));
 }
 
 /**
@@ -68,18 +68,19 @@ export function allFinite(t: Tensor): boolean {
  * is otherwise ten small ops).
  */
 export function affineCombination(x0: Tensor, x1: Tensor, alpha: Tensor, sigma: Tensor, dAlpha: Tensor, dSigma: Tensor): { xt: Tensor; ut: Tensor } {
-  const [xt, ut] = native.affineSample(x0._h, x1._h, alpha._h, sigma._h, dAlpha._h, dSigma._h) as number[];
+  const op = 'affineCombination';
+  const [xt, ut] = native.affineSample(live(x0, op), live(x1, op, 1), live(alpha, op, 2), live(sigma, op, 3), live(dAlpha, op, 4), live(dSigma, op, 5));
   return { xt: new Tensor(xt), ut: new Tensor(ut) };
 }
 
 /** Squared Euclidean distances between the flattened rows of x0 [n, …] and x1 [m, …]: [n, m]. */
 export function squaredEuclideanCost(x0: Tensor, x1: Tensor): Tensor {
-  return new Tensor(native.otSquaredEuclidean(x0._h, x1._h));
+  return new Tensor(native.otSquaredEuclidean(live(x0, 'squaredEuclideanCost'), live(x1, 'squaredEuclideanCost', 1)));
 }
 
 /** An optimal assignment for an [n, n] cost matrix (native/ot.cpp), optionally within label classes. */
 export function exactAssignment(cost: Tensor, labels: Tensor | null): { assignment: Tensor; cost: number } {
-  const r = native.otExact(cost._h, labels?._h ?? null) as { assignment: number; cost: number };
+  const r = native.otExact(live(cost, 'exactAssignment'), labels == null ? null : live(labels, 'exactAssignment', 1));
   return { assignment: new Tensor(r.assignment), cost: r.cost };
 }
 
@@ -92,11 +93,11 @@ export interface SinkhornResult {
 
 /** The log-domain Sinkhorn plan for an [n, m] cost matrix (native/ot.cpp). */
 export function sinkhornPlan(cost: Tensor, reg: number, maxIterations: number, threshold: number, labels: Tensor | null): SinkhornResult {
-  const r = native.otSinkhorn(cost._h, reg, maxIterations, threshold, labels?._h ?? null) as { plan: number; cost: number; iterations: number; marginalError: number };
+  const r = native.otSinkhorn(live(cost, 'sinkhornPlan'), reg, maxIterations, threshold, labels == null ? null : live(labels, 'sinkhornPlan', 4));
   return { plan: new Tensor(r.plan), cost: r.cost, iterations: r.iterations, marginalError: r.marginalError };
 }
 
 /** A pairing from a plan: the row-wise argmax, or one draw per row from the plan's rows. */
 export function planPairing(plan: Tensor, sample: boolean): Tensor {
-  return new Tensor(native.otPairing(plan._h, sample));
+  return new Tensor(native.otPairing(live(plan, 'planPairing'), sample));
 }

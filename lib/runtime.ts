@@ -1,6 +1,6 @@
 /** Process-wide runtime services: memory counters, threads, seeds, CUDA, build info. */
 import { native } from './native';
-import { Tensor, asTensor } from './tensor';
+import { Tensor, handleOf } from './tensor';
 import { checkInt } from './validate';
 import { ArgumentError } from './errors';
 
@@ -66,7 +66,7 @@ export function getNumThreads(): number {
  */
 export function withSeed<T>(seed: number, fn: () => T): T {
   checkInt(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
-  const saved: number = native.rngState();
+  const saved = native.rngState();
   try {
     native.manualSeed(seed);
     const result = fn();
@@ -85,7 +85,7 @@ export function rngState(): Tensor {
 
 /** Puts the CPU generator back to a state from rngState(). */
 export function setRngState(state: Tensor): void {
-  native.setRngState(asTensor(state, 'state')._h);
+  native.setRngState(handleOf(state, 'state', 'setRngState'));
 }
 
 /** Seeds libtorch's default generators (CPU and CUDA). */

@@ -14,7 +14,7 @@ import { formatBytes } from './io/read-file';
 import { fail } from './validate';
 
 /** Bytes a CPU tensor may take: FLOWMATCH_MAX_TENSOR_BYTES, else half the machine's memory. */
-export function memoryLimit(): number {
+function memoryLimit(): number {
   const configured = Number(process.env.FLOWMATCH_MAX_TENSOR_BYTES);
   if (process.env.FLOWMATCH_MAX_TENSOR_BYTES && Number.isFinite(configured) && configured > 0) return configured;
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() ?? 0 : 0;

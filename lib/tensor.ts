@@ -3,8 +3,16 @@
  * the native table, native/tensor_table.h); methods validate their arguments and make one native
  * call each. Every result is a new Tensor that belongs to the current scope (see
  * scope.ts) or, outside any scope, to the caller, who disposes it.
+ *
+ * The elementwise op families and the reductions are not written out here: they come from
+ * the table in op-table.ts, installed at the end of this file.
  */
-import { native } from './native';
+import { type Handle, native } from './native';
+import type { NativeExtremum } from './native/ops-math';
+import {
+  ALL_REDUCTIONS, BINARY_OPS, DIM_REDUCTIONS, DIMS_REDUCTIONS, EXTREMA, OUT_OPS, SPREAD_REDUCTIONS, UNARY_OPS, type BinaryOp, type Extremum,
+  type OutOp, type ResultDType, type UnaryOp, opsOf, outVariant, scalarFirstVariant, scalarVariant,
+} from './op-table';
 import { currentScope, type Trackable } from './scope';
 import { type DType, type DataFor, checkDType, dtypeCode, dtypeFromCode, readbackArray } from './dtype';
 import type { Device } from './device';
@@ -21,6 +29,62 @@ export interface ReduceOptions {
   keepdim?: boolean;
 }
 
+// ---- the types of the op table's methods (op-table.ts) --------------------------------------
+
+/** The result type of an op of result kind R on a Tensor<D>. */
+export type OpResult<R extends ResultDType, D extends DType> = R extends 'input'
+  ? Tensor<D>
+  : R extends 'bool'
+    ? Tensor<'bool'>
+    : R extends 'int64'
+      ? Tensor<'int64'>
+      : Tensor;
+
+export interface OutOptions {
+  /** Write the result into this tensor (resized if needed) and return it. */
+  out?: Tensor;
+}
+export interface AddOptions extends OutOptions {
+  /** a + alpha·b (b a tensor). */
+  alpha?: number;
+}
+type BinaryMethodOptions<K extends BinaryOp> = K extends 'add' ? AddOptions : K extends OutOp ? OutOptions : never;
+
+type UnaryMethods<D extends DType> = { [K in UnaryOp]: () => OpResult<(typeof UNARY_OPS)[K], D> };
+type BinaryMethods = {
+  [K in BinaryOp]: [BinaryMethodOptions<K>] extends [never]
+    ? (other: TensorOrScalar) => OpResult<(typeof BINARY_OPS)[K], DType>
+    : (other: TensorOrScalar, opts?: BinaryMethodOptions<K>) => OpResult<(typeof BINARY_OPS)[K], DType>;
+};
+type DimsReductionMethods<D extends DType> = {
+  [K in keyof typeof DIMS_REDUCTIONS]: (dim?: number | number[] | null, opts?: ReduceOptions) => OpResult<(typeof DIMS_REDUCTIONS)[K], D>;
+};
+type DimReductionMethods<D extends DType> = {
+  [K in keyof typeof DIM_REDUCTIONS]: (dim?: number | null, opts?: ReduceOptions) => OpResult<(typeof DIM_REDUCTIONS)[K], D>;
+};
+type SpreadMethods<D extends DType> = {
+  [K in keyof typeof SPREAD_REDUCTIONS]: (dim?: number | number[] | null, opts?: ReduceOptions & { correction?: number }) => OpResult<(typeof SPREAD_REDUCTIONS)[K], D>;
+};
+type AllMethods<D extends DType> = { [K in keyof typeof ALL_REDUCTIONS]: () => OpResult<(typeof ALL_REDUCTIONS)[K], D> };
+/** max() → the largest element; max(dim) → the largest along dim and where it is. */
+export interface ExtremumMethod {
+  (): Tensor;
+  (dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor<'int64'> };
+}
+
+/** The methods the op table gives Tensor<D>. */
+export type OpTableMethods<D extends DType> = UnaryMethods<D> &
+  BinaryMethods &
+  DimsReductionMethods<D> &
+  DimReductionMethods<D> &
+  SpreadMethods<D> &
+  AllMethods<D> & { [K in Extremum]: ExtremumMethod };
+
+// The op table's methods (unary, binary, comparisons, reductions), in the class's type.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Tensor<D extends DType = DType> extends OpTableMethods<D> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Tensor<D extends DType = DType> implements Trackable {
   /** @internal Native handle; 0 once disposed. */
   _h: number;
@@ -59,28 +123,20 @@ export class Tensor<D extends DType = DType> implements Trackable {
     this.dispose();
   }
 
-  /** The handle, or a DisposedError naming what was attempted. */
-  private live(what: string): number {
-    if (this._h === 0) {
-      throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: the tensor was disposed (by dispose() or by the end of its scope)`);
-    }
-    return this._h;
-  }
-
   // ---- metadata -------------------------------------------------------------------
 
   get shape(): number[] {
-    const h = this.live('read shape');
-    this._shape ??= native.sizes(h) as number[];
+    const h = live(this, 'read shape');
+    this._shape ??= native.sizes(h);
     return this._shape.slice();
   }
   get dtype(): D {
-    const h = this.live('read dtype');
+    const h = live(this, 'read dtype');
     return (this._dtype ??= dtypeFromCode(native.dtypeOf(h)) as D);
   }
   get device(): Device {
-    const h = this.live('read device');
-    return (this._device ??= native.deviceOf(h) as Device);
+    const h = live(this, 'read device');
+    return (this._device ??= native.deviceOf(h));
   }
   /** @internal Forgets cached metadata after an op that resized or converted this handle in place. */
   _invalidate(): void {
@@ -89,13 +145,13 @@ export class Tensor<D extends DType = DType> implements Trackable {
     this._device = undefined;
   }
   get numel(): number {
-    return native.numel(this.live('read numel'));
+    return native.numel(live(this, 'read numel'));
   }
   get ndim(): number {
-    return native.ndim(this.live('read ndim'));
+    return native.ndim(live(this, 'read ndim'));
   }
   isContiguous(): boolean {
-    return native.isContiguous(this.live('check contiguity'));
+    return native.isContiguous(live(this, 'check contiguity'));
   }
 
   // ---- read back ------------------------------------------------------------------
@@ -103,12 +159,12 @@ export class Tensor<D extends DType = DType> implements Trackable {
   /** A copy of the elements in row-major order, as the TypedArray of this dtype. */
   data(): DataFor<D> {
     const dtype = this.dtype;
-    return readbackArray(dtype, native.toBuffer(this._h)) as DataFor<D>;
+    return readbackArray(dtype, native.toBuffer(live(this, 'read data'))) as DataFor<D>;
   }
 
   /** The single element as a JS number (or boolean for bool tensors). */
   item(): number | boolean {
-    const value: number = native.item(this.live('read item'));
+    const value = native.item(live(this, 'read item'));
     return this.dtype === 'bool' ? value !== 0 : value;
   }
 
@@ -139,7 +195,7 @@ export class Tensor<D extends DType = DType> implements Trackable {
   /** A copy on another device and/or with another dtype: to('cuda'), to('float64'), to({dtype, device}). */
   to<T extends DType = D>(target: T | Device | { dtype?: T; device?: Device }): Tensor<T> {
     const { dtype, device } = resolveTarget(target);
-    return new Tensor(native.to(this.live('convert'), dtype, device));
+    return new Tensor(native.to(live(this, 'convert'), dtype, device));
   }
   float(): Tensor<'float32'> {
     return this.to('float32');
@@ -148,23 +204,23 @@ export class Tensor<D extends DType = DType> implements Trackable {
     return this.to('float64');
   }
   clone(): Tensor<D> {
-    return new Tensor(native.clone(this.live('clone')));
+    return new Tensor(native.clone(live(this, 'clone')));
   }
   contiguous(): Tensor<D> {
-    return new Tensor(native.contiguous(this.live('make contiguous')));
+    return new Tensor(native.contiguous(live(this, 'make contiguous')));
   }
   /** A tensor sharing storage with this one but cut from the autograd graph. */
   detach(): Tensor<D> {
-    return new Tensor(native.detach(this.live('detach')));
+    return new Tensor(native.detach(live(this, 'detach')));
   }
 
   // ---- autograd -------------------------------------------------------------------
 
   get requiresGrad(): boolean {
-    return native.requiresGrad(this.live('read requiresGrad'));
+    return native.requiresGrad(live(this, 'read requiresGrad'));
   }
   set requiresGrad(value: boolean) {
-    native.setRequiresGrad(this.live('set requiresGrad'), checkBool(value, 'requiresGrad'));
+    native.setRequiresGrad(live(this, 'set requiresGrad'), checkBool(value, 'requiresGrad'));
   }
   /** Sets requiresGrad in place and returns this tensor (PyTorch's requires_grad_). */
   requiresGrad_(value = true): this {
@@ -172,16 +228,16 @@ export class Tensor<D extends DType = DType> implements Trackable {
     return this;
   }
   get isLeaf(): boolean {
-    return native.isLeaf(this.live('read isLeaf'));
+    return native.isLeaf(live(this, 'read isLeaf'));
   }
   /** The accumulated gradient as a new handle (dispose it, or let the scope do it), or null. */
   get grad(): Tensor<D> | null {
-    const h = native.gradOf(this.live('read grad'));
+    const h = native.gradOf(live(this, 'read grad'));
     return h === null ? null : new Tensor(h);
   }
   /** Like PyTorch's setter, a gradient must have this tensor's shape, dtype and device. */
   set grad(value: Tensor | null) {
-    const h = this.live('set grad');
+    const h = live(this, 'set grad');
     if (value !== null) {
       const g = asTensor(value, 'grad');
       const [want, have] = [this.shape, g.shape];
@@ -191,275 +247,133 @@ export class Tensor<D extends DType = DType> implements Trackable {
       if (g.dtype !== this.dtype) throw new DTypeError('ERR_DTYPE', `Expected a ${this.dtype} gradient for grad but received a ${g.dtype} one`);
       if (g.device !== this.device) throw new DeviceError('ERR_INVALID_DEVICE', `Expected a gradient on ${this.device} for grad but received one on ${g.device}`);
     }
-    native.setGrad(h, value === null ? null : value._h);
+    native.setGrad(h, value === null ? null : live(value, 'set grad', 1));
   }
   /** Accumulates d(this)/d(leaves) into the leaves' .grad. */
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     const o = checkOptions(opts, 'opts');
     native.backward(
-      this.live('run backward'),
-      gradient === undefined ? null : asTensor(gradient, 'gradient')._h,
+      live(this, 'run backward'),
+      gradient === undefined ? null : handleOf(gradient, 'gradient', 'run backward', 1),
       o.retainGraph === undefined ? null : checkBool(o.retainGraph, 'opts.retainGraph'),
       o.createGraph === undefined ? false : checkBool(o.createGraph, 'opts.createGraph'),
     );
   }
 
-  // ---- elementwise ------------------------------------------------------------------
+  // ---- elementwise (the unary, binary and comparison ops come from op-table.ts) ----------
 
-  add(other: TensorOrScalar, opts?: { alpha?: number; out?: Tensor }): Tensor {
-    const o = checkOptions(opts, 'opts');
-    if (o.alpha !== undefined) return new Tensor(native.addScaled(this.live('add'), asTensor(other, 'other')._h, checkNumber(o.alpha, 'alpha')));
-    if (o.out !== undefined) return outOp('add_out', this, other, o.out);
-    if (other instanceof Tensor) return new Tensor(native.add(this._h, other._h));
-    return new Tensor(native.add_scalar(this.live('add'), scalar(other, 'other')));
-  }
-  sub(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    const out = checkOptions(opts, 'opts').out;
-    if (out !== undefined) return outOp('sub_out', this, other, out);
-    return binary('sub', this, other);
-  }
-  mul(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    const out = checkOptions(opts, 'opts').out;
-    if (out !== undefined) return outOp('mul_out', this, other, out);
-    if (other instanceof Tensor) return new Tensor(native.mul(this._h, other._h));
-    return new Tensor(native.mul_scalar(this.live('mul'), scalar(other, 'other')));
-  }
-  div(other: TensorOrScalar, opts?: { out?: Tensor }): Tensor {
-    const out = checkOptions(opts, 'opts').out;
-    if (out !== undefined) return outOp('div_out', this, other, out);
-    return binary('div', this, other);
-  }
-  pow(exponent: TensorOrScalar): Tensor {
-    return binary('pow', this, exponent);
-  }
-  maximum(other: TensorOrScalar): Tensor {
-    return binary('maximum', this, other);
-  }
-  minimum(other: TensorOrScalar): Tensor {
-    return binary('minimum', this, other);
-  }
-  atan2(other: TensorOrScalar): Tensor {
-    return binary('atan2', this, other);
-  }
-  fmod(other: TensorOrScalar): Tensor {
-    return binary('fmod', this, other);
-  }
-  remainder(other: TensorOrScalar): Tensor {
-    return binary('remainder', this, other);
-  }
-  eq(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('eq', this, other) as Tensor<'bool'>;
-  }
-  ne(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('ne', this, other) as Tensor<'bool'>;
-  }
-  lt(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('lt', this, other) as Tensor<'bool'>;
-  }
-  le(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('le', this, other) as Tensor<'bool'>;
-  }
-  gt(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('gt', this, other) as Tensor<'bool'>;
-  }
-  ge(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('ge', this, other) as Tensor<'bool'>;
-  }
-  logicalAnd(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('logical_and', this, other) as Tensor<'bool'>;
-  }
-  logicalOr(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('logical_or', this, other) as Tensor<'bool'>;
-  }
-  logicalXor(other: TensorOrScalar): Tensor<'bool'> {
-    return binary('logical_xor', this, other) as Tensor<'bool'>;
-  }
-
-  neg(): Tensor<D> { return unary('neg', this); }
-  abs(): Tensor<D> { return unary('abs', this); }
-  exp(): Tensor { return unary('exp', this); }
-  exp2(): Tensor { return unary('exp2', this); }
-  log(): Tensor { return unary('log', this); }
-  log2(): Tensor { return unary('log2', this); }
-  log1p(): Tensor { return unary('log1p', this); }
-  expm1(): Tensor { return unary('expm1', this); }
-  sqrt(): Tensor { return unary('sqrt', this); }
-  rsqrt(): Tensor { return unary('rsqrt', this); }
-  square(): Tensor<D> { return unary('square', this); }
-  reciprocal(): Tensor { return unary('reciprocal', this); }
-  sin(): Tensor { return unary('sin', this); }
-  cos(): Tensor { return unary('cos', this); }
-  atan(): Tensor { return unary('atan', this); }
-  asin(): Tensor { return unary('asin', this); }
-  acos(): Tensor { return unary('acos', this); }
-  sinh(): Tensor { return unary('sinh', this); }
-  cosh(): Tensor { return unary('cosh', this); }
-  tanh(): Tensor { return unary('tanh', this); }
-  sigmoid(): Tensor { return unary('sigmoid', this); }
-  relu(): Tensor<D> { return unary('relu', this); }
-  silu(): Tensor { return unary('silu', this); }
-  erf(): Tensor { return unary('erf', this); }
-  sign(): Tensor<D> { return unary('sign', this); }
-  floor(): Tensor<D> { return unary('floor', this); }
-  ceil(): Tensor<D> { return unary('ceil', this); }
-  round(): Tensor<D> { return unary('round', this); }
-  trunc(): Tensor<D> { return unary('trunc', this); }
-  logicalNot(): Tensor<'bool'> { return unary('logical_not', this) as Tensor<'bool'>; }
-  isnan(): Tensor<'bool'> { return unary('isnan', this) as Tensor<'bool'>; }
-  isinf(): Tensor<'bool'> { return unary('isinf', this) as Tensor<'bool'>; }
-  isfinite(): Tensor<'bool'> { return unary('isfinite', this) as Tensor<'bool'>; }
   /** GELU; approximate 'tanh' selects the tanh approximation. */
   gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
-    return new Tensor(native.gelu(this.live('gelu'), checkOneOf(approximate, ['none', 'tanh'], 'approximate')));
+    return new Tensor(native.gelu(live(this, 'gelu'), checkOneOf(approximate, ['none', 'tanh'] as const, 'approximate')));
   }
   /** softplus(x) = log(1 + exp(beta·x)) / beta, linear above `threshold`. */
   softplus(beta = 1, threshold = 20): Tensor {
-    return new Tensor(native.softplus(this.live('softplus'), checkNumber(beta, 'beta'), checkNumber(threshold, 'threshold')));
+    return new Tensor(native.softplus(live(this, 'softplus'), checkNumber(beta, 'beta'), checkNumber(threshold, 'threshold')));
   }
   clamp(min: number | null, max: number | null = null): Tensor<D> {
     if (min === null && max === null) fail('at least one of min and max', 'clamp bounds', null);
-    return new Tensor(native.clamp(this.live('clamp'), min === null ? null : checkNumber(min, 'min'), max === null ? null : checkNumber(max, 'max')));
+    return new Tensor(native.clamp(live(this, 'clamp'), min === null ? null : checkNumber(min, 'min'), max === null ? null : checkNumber(max, 'max')));
   }
   lerp(end: Tensor, weight: number): Tensor {
-    return new Tensor(native.lerp(this.live('lerp'), asTensor(end, 'end')._h, checkNumber(weight, 'weight')));
+    return new Tensor(native.lerp(live(this, 'lerp'), handleOf(end, 'end', 'lerp', 1), checkNumber(weight, 'weight')));
   }
   /** True when every element is within atol + rtol·|other| of `other`. */
   allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
-    return native.allclose(this.live('allclose'), asTensor(other, 'other')._h, checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));
+    return native.allclose(live(this, 'allclose'), handleOf(other, 'other', 'allclose', 1), checkNumber(rtol, 'rtol'), checkNumber(atol, 'atol'));
   }
 
   // ---- in place (return this) -------------------------------------------------------
 
   add_(other: TensorOrScalar, alpha?: number): this {
-    if (other instanceof Tensor) native.add_(this.live('add_'), other._h, alpha === undefined ? null : checkNumber(alpha, 'alpha'));
-    else native.add_scalar_(this.live('add_'), scalar(other, 'other'));
+    if (other instanceof Tensor) native.addInPlace(live(this, 'add_'), live(other, 'add_', 1), alpha === undefined ? null : checkNumber(alpha, 'alpha'));
+    else native.addScalarInPlace(live(this, 'add_'), scalar(other, 'other'));
     return this;
   }
   sub_(other: Tensor): this {
-    native.sub_(this.live('sub_'), asTensor(other, 'other')._h);
+    native.subInPlace(live(this, 'sub_'), handleOf(other, 'other', 'sub_', 1));
     return this;
   }
   mul_(other: TensorOrScalar): this {
-    if (other instanceof Tensor) native.mul_(this.live('mul_'), other._h);
-    else native.mul_scalar_(this.live('mul_'), scalar(other, 'other'));
+    if (other instanceof Tensor) native.mulInPlace(live(this, 'mul_'), live(other, 'mul_', 1));
+    else native.mulScalarInPlace(live(this, 'mul_'), scalar(other, 'other'));
     return this;
   }
   div_(other: TensorOrScalar): this {
-    if (other instanceof Tensor) native.div_(this.live('div_'), other._h);
-    else native.div_scalar_(this.live('div_'), scalar(other, 'other'));
+    if (other instanceof Tensor) native.divInPlace(live(this, 'div_'), live(other, 'div_', 1));
+    else native.divScalarInPlace(live(this, 'div_'), scalar(other, 'other'));
     return this;
   }
   zero_(): this {
-    native.zero_(this.live('zero_'));
+    native.zeroInPlace(live(this, 'zero_'));
     return this;
   }
   fill_(value: Scalar): this {
-    native.fill_(this.live('fill_'), scalar(value, 'value'));
+    native.fillInPlace(live(this, 'fill_'), scalar(value, 'value'));
     return this;
   }
   copy_(source: Tensor): this {
-    native.copy_(this.live('copy_'), asTensor(source, 'source')._h);
+    native.copyInPlace(live(this, 'copy_'), handleOf(source, 'source', 'copy_', 1));
     return this;
   }
   clamp_(min: number | null, max: number | null = null): this {
-    native.clamp_(this.live('clamp_'), min === null ? null : checkNumber(min, 'min'), max === null ? null : checkNumber(max, 'max'));
+    native.clampInPlace(live(this, 'clamp_'), min === null ? null : checkNumber(min, 'min'), max === null ? null : checkNumber(max, 'max'));
     return this;
   }
   /** this += value · t1 · t2 */
   addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
-    native.addcmul_(this.live('addcmul_'), asTensor(t1, 't1')._h, asTensor(t2, 't2')._h, checkNumber(value, 'value'));
+    native.addcmulInPlace(live(this, 'addcmul_'), handleOf(t1, 't1', 'addcmul_', 1), handleOf(t2, 't2', 'addcmul_', 2), checkNumber(value, 'value'));
     return this;
   }
   /** this += value · t1 / t2 */
   addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
-    native.addcdiv_(this.live('addcdiv_'), asTensor(t1, 't1')._h, asTensor(t2, 't2')._h, checkNumber(value, 'value'));
+    native.addcdivInPlace(live(this, 'addcdiv_'), handleOf(t1, 't1', 'addcdiv_', 1), handleOf(t2, 't2', 'addcdiv_', 2), checkNumber(value, 'value'));
     return this;
   }
   /** this += weight · (end − this) */
   lerp_(end: Tensor, weight: number): this {
-    native.lerp_(this.live('lerp_'), asTensor(end, 'end')._h, checkNumber(weight, 'weight'));
+    native.lerpInPlace(live(this, 'lerp_'), handleOf(end, 'end', 'lerp_', 1), checkNumber(weight, 'weight'));
     return this;
   }
 
   // ---- reductions -------------------------------------------------------------------
 
   sum(dim?: number | number[] | null, opts: ReduceOptions & { dtype?: DType } = {}): Tensor {
-    return new Tensor(native.sum(this.live('sum'), dimsArg(dim), keepdim(opts), sumDType(opts)));
-  }
-  mean(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.mean(this.live('mean'), dimsArg(dim), keepdim(opts)));
-  }
-  prod(dim?: number | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.prod(this.live('prod'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
-  }
-  /** Variance with Bessel's correction by default (correction = 1), as PyTorch. */
-  var(dim?: number | number[] | null, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-    return new Tensor(native.var(this.live('var'), dimsArg(dim), checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction'), keepdim(opts)));
-  }
-  std(dim?: number | number[] | null, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-    return new Tensor(native.std(this.live('std'), dimsArg(dim), checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction'), keepdim(opts)));
-  }
-  /** max() over everything, or max(dim) → {values, indices}. */
-  max(): Tensor;
-  max(dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor<'int64'> };
-  max(dim?: number, opts: ReduceOptions = {}): Tensor | { values: Tensor; indices: Tensor<'int64'> } {
-    return extremum('max', this, dim, opts);
-  }
-  min(): Tensor;
-  min(dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor<'int64'> };
-  min(dim?: number, opts: ReduceOptions = {}): Tensor | { values: Tensor; indices: Tensor<'int64'> } {
-    return extremum('min', this, dim, opts);
-  }
-  amax(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor<D> {
-    return new Tensor(native.amax(this.live('amax'), dimsArg(dim), keepdim(opts)));
-  }
-  amin(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor<D> {
-    return new Tensor(native.amin(this.live('amin'), dimsArg(dim), keepdim(opts)));
-  }
-  argmax(dim?: number | null, opts: ReduceOptions = {}): Tensor<'int64'> {
-    return new Tensor(native.argmax(this.live('argmax'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
-  }
-  argmin(dim?: number | null, opts: ReduceOptions = {}): Tensor<'int64'> {
-    return new Tensor(native.argmin(this.live('argmin'), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
-  }
-  logsumexp(dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.logsumexp(this.live('logsumexp'), dimsArg(dim), keepdim(opts)));
+    return new Tensor(native.sum(live(this, 'sum'), dimsArg(dim), keepdim(opts), sumDType(opts)));
   }
   /** Vector p-norm over `dim` (all elements by default); p may be Infinity. */
   norm(p = 2, dim?: number | number[] | null, opts: ReduceOptions = {}): Tensor {
-    return new Tensor(native.norm(this.live('norm'), checkNumber(p, 'p'), dimsArg(dim), keepdim(opts)));
+    return new Tensor(native.norm(live(this, 'norm'), checkNumber(p, 'p'), dimsArg(dim), keepdim(opts)));
   }
   cumsum(dim: number): Tensor {
-    return new Tensor(native.cumsum(this.live('cumsum'), checkInt(dim, 'dim')));
-  }
-  all(): Tensor<'bool'> {
-    return new Tensor(native.all(this.live('all')));
-  }
-  any(): Tensor<'bool'> {
-    return new Tensor(native.any(this.live('any')));
+    return new Tensor(native.cumsum(live(this, 'cumsum'), checkInt(dim, 'dim')));
   }
 
   // ---- linear algebra ---------------------------------------------------------------
 
   matmul(other: Tensor, opts?: { out?: Tensor }): Tensor {
     const out = checkOptions(opts, 'opts').out;
-    if (out !== undefined) return outOp('matmul_out', this, other, out);
-    return new Tensor(native.matmul(this.live('matmul'), asTensor(other, 'other')._h));
+    if (out !== undefined) {
+      const target = asTensor(out, 'out');
+      native.matmulOut(live(target, 'matmul', 'opts.out'), live(this, 'matmul'), handleOf(other, 'other', 'matmul', 1));
+      target._invalidate();
+      return target;
+    }
+    return new Tensor(native.matmul(live(this, 'matmul'), handleOf(other, 'other', 'matmul', 1)));
   }
   mm(other: Tensor): Tensor {
-    return new Tensor(native.mm(this.live('mm'), asTensor(other, 'other')._h));
+    return new Tensor(native.mm(live(this, 'mm'), handleOf(other, 'other', 'mm', 1)));
   }
   bmm(other: Tensor): Tensor {
-    return new Tensor(native.bmm(this.live('bmm'), asTensor(other, 'other')._h));
+    return new Tensor(native.bmm(live(this, 'bmm'), handleOf(other, 'other', 'bmm', 1)));
   }
   outer(other: Tensor): Tensor {
-    return new Tensor(native.outer(this.live('outer'), asTensor(other, 'other')._h));
+    return new Tensor(native.outer(live(this, 'outer'), handleOf(other, 'other', 'outer', 1)));
   }
   trace(): Tensor {
-    return new Tensor(native.trace(this.live('trace')));
+    return new Tensor(native.trace(live(this, 'trace')));
   }
   diag(diagonal = 0): Tensor<D> {
-    return new Tensor(native.diag(this.live('diag'), checkInt(diagonal, 'diagonal')));
+    return new Tensor(native.diag(live(this, 'diag'), checkInt(diagonal, 'diagonal')));
   }
   /** Matrix transpose of the last two dims. */
   get T(): Tensor<D> {
@@ -469,53 +383,53 @@ export class Tensor<D extends DType = DType> implements Trackable {
   // ---- shape ------------------------------------------------------------------------
 
   reshape(shape: number[]): Tensor<D> {
-    return new Tensor(native.reshape(this.live('reshape'), shapeWithInfer(shape)));
+    return new Tensor(native.reshape(live(this, 'reshape'), shapeWithInfer(shape)));
   }
   view(shape: number[]): Tensor<D> {
-    return new Tensor(native.view(this.live('view'), shapeWithInfer(shape)));
+    return new Tensor(native.view(live(this, 'view'), shapeWithInfer(shape)));
   }
   flatten(startDim = 0, endDim = -1): Tensor<D> {
-    return new Tensor(native.flatten(this.live('flatten'), checkInt(startDim, 'startDim'), checkInt(endDim, 'endDim')));
+    return new Tensor(native.flatten(live(this, 'flatten'), checkInt(startDim, 'startDim'), checkInt(endDim, 'endDim')));
   }
   permute(dims: number[]): Tensor<D> {
-    return new Tensor(native.permute(this.live('permute'), checkDims(dims, 'dims')));
+    return new Tensor(native.permute(live(this, 'permute'), checkDims(dims, 'dims')));
   }
   transpose(dim0: number, dim1: number): Tensor<D> {
-    return new Tensor(native.transpose(this.live('transpose'), checkInt(dim0, 'dim0'), checkInt(dim1, 'dim1')));
+    return new Tensor(native.transpose(live(this, 'transpose'), checkInt(dim0, 'dim0'), checkInt(dim1, 'dim1')));
   }
   unsqueeze(dim: number): Tensor<D> {
-    return new Tensor(native.unsqueeze(this.live('unsqueeze'), checkInt(dim, 'dim')));
+    return new Tensor(native.unsqueeze(live(this, 'unsqueeze'), checkInt(dim, 'dim')));
   }
   squeeze(dim?: number | number[]): Tensor<D> {
-    return new Tensor(native.squeeze(this.live('squeeze'), dim === undefined ? null : checkDims(dim)));
+    return new Tensor(native.squeeze(live(this, 'squeeze'), dim === undefined ? null : checkDims(dim)));
   }
   /** Broadcast view to `shape` (−1 keeps a dim). */
   expand(shape: number[]): Tensor<D> {
-    return new Tensor(native.expand(this.live('expand'), shapeWithInfer(shape)));
+    return new Tensor(native.expand(live(this, 'expand'), shapeWithInfer(shape)));
   }
   expandAs(other: Tensor): Tensor<D> {
     return this.expand(asTensor(other, 'other').shape);
   }
   repeat(repeats: number[]): Tensor<D> {
-    return new Tensor(native.repeat(this.live('repeat'), checkShape(repeats, 'repeats')));
+    return new Tensor(native.repeat(live(this, 'repeat'), checkShape(repeats, 'repeats')));
   }
   flip(dims: number | number[]): Tensor<D> {
-    return new Tensor(native.flip(this.live('flip'), checkDims(dims, 'dims')));
+    return new Tensor(native.flip(live(this, 'flip'), checkDims(dims, 'dims')));
   }
   tril(diagonal = 0): Tensor<D> {
-    return new Tensor(native.tril(this.live('tril'), checkInt(diagonal, 'diagonal')));
+    return new Tensor(native.tril(live(this, 'tril'), checkInt(diagonal, 'diagonal')));
   }
   triu(diagonal = 0): Tensor<D> {
-    return new Tensor(native.triu(this.live('triu'), checkInt(diagonal, 'diagonal')));
+    return new Tensor(native.triu(live(this, 'triu'), checkInt(diagonal, 'diagonal')));
   }
   /** Split into pieces of `size` along dim (last may be smaller), or into the given section sizes. */
   split(sizeOrSections: number | number[], dim = 0): Tensor<D>[] {
-    const h = this.live('split');
+    const h = live(this, 'split');
     checkInt(dim, 'dim');
     let sections: number[];
     if (typeof sizeOrSections === 'number') {
       const size = checkInt(sizeOrSections, 'size', 1);
-      const shape = native.sizes(h) as number[];
+      const shape = native.sizes(h);
       const d = dim < 0 ? dim + shape.length : dim;
       if (d < 0 || d >= shape.length) fail(`a dim in [${-shape.length}, ${shape.length - 1}]`, 'dim', dim, 'ERR_INDEX');
       sections = [];
@@ -523,62 +437,62 @@ export class Tensor<D extends DType = DType> implements Trackable {
     } else {
       sections = checkShape(sizeOrSections, 'sections', MAX_SECTIONS);
     }
-    return (native.split(h, sections, dim) as number[]).map((x) => new Tensor<D>(x));
+    return native.split(h, sections, dim).map((x) => new Tensor<D>(x));
   }
   chunk(chunks: number, dim = 0): Tensor<D>[] {
-    return (native.chunk(this.live('chunk'), checkInt(chunks, 'chunks', 1), checkInt(dim, 'dim')) as number[]).map((x) => new Tensor<D>(x));
+    return native.chunk(live(this, 'chunk'), checkInt(chunks, 'chunks', 1), checkInt(dim, 'dim')).map((x) => new Tensor<D>(x));
   }
   unbind(dim = 0): Tensor<D>[] {
-    return (native.unbind(this.live('unbind'), checkInt(dim, 'dim')) as number[]).map((x) => new Tensor<D>(x));
+    return native.unbind(live(this, 'unbind'), checkInt(dim, 'dim')).map((x) => new Tensor<D>(x));
   }
 
   // ---- indexing ---------------------------------------------------------------------
 
   narrow(dim: number, start: number, length: number): Tensor<D> {
-    return new Tensor(native.narrow(this.live('narrow'), checkInt(dim, 'dim'), checkInt(start, 'start'), checkInt(length, 'length', 0)));
+    return new Tensor(native.narrow(live(this, 'narrow'), checkInt(dim, 'dim'), checkInt(start, 'start'), checkInt(length, 'length', 0)));
   }
   /** Python-style slice along `dim`: start and end may be negative or past the end. */
   slice(dim: number, start = 0, end: number = Number.MAX_SAFE_INTEGER, step = 1): Tensor<D> {
-    return new Tensor(native.slice(this.live('slice'), checkInt(dim, 'dim'), checkInt(start, 'start'), checkInt(end, 'end'), checkInt(step, 'step', 1)));
+    return new Tensor(native.slice(live(this, 'slice'), checkInt(dim, 'dim'), checkInt(start, 'start'), checkInt(end, 'end'), checkInt(step, 'step', 1)));
   }
   /** The sub-tensor at `index` along `dim` (that dim removed). */
   select(dim: number, index: number): Tensor<D> {
-    return new Tensor(native.select(this.live('select'), checkInt(dim, 'dim'), checkInt(index, 'index')));
+    return new Tensor(native.select(live(this, 'select'), checkInt(dim, 'dim'), checkInt(index, 'index')));
   }
   /** t.at(i) = t[i] */
   at(index: number): Tensor<D> {
     return this.select(0, index);
   }
   indexSelect(dim: number, index: Tensor): Tensor<D> {
-    return new Tensor(native.indexSelect(this.live('indexSelect'), checkInt(dim, 'dim'), asTensor(index, 'index')._h));
+    return new Tensor(native.indexSelect(live(this, 'indexSelect'), checkInt(dim, 'dim'), handleOf(index, 'index', 'indexSelect', 2)));
   }
   gather(dim: number, index: Tensor): Tensor<D> {
-    return new Tensor(native.gather(this.live('gather'), checkInt(dim, 'dim'), asTensor(index, 'index')._h));
+    return new Tensor(native.gather(live(this, 'gather'), checkInt(dim, 'dim'), handleOf(index, 'index', 'gather', 2)));
   }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor<D> {
-    return new Tensor(native.scatterAdd(this.live('scatterAdd'), checkInt(dim, 'dim'), asTensor(index, 'index')._h, asTensor(src, 'src')._h));
+    return new Tensor(native.scatterAdd(live(this, 'scatterAdd'), checkInt(dim, 'dim'), handleOf(index, 'index', 'scatterAdd', 2), handleOf(src, 'src', 'scatterAdd', 3)));
   }
   maskedFill(mask: Tensor, value: Scalar): Tensor<D> {
-    return new Tensor(native.maskedFill(this.live('maskedFill'), asTensor(mask, 'mask')._h, scalar(value, 'value')));
+    return new Tensor(native.maskedFill(live(this, 'maskedFill'), handleOf(mask, 'mask', 'maskedFill', 1), scalar(value, 'value')));
   }
   maskedSelect(mask: Tensor): Tensor<D> {
-    return new Tensor(native.maskedSelect(this.live('maskedSelect'), asTensor(mask, 'mask')._h));
+    return new Tensor(native.maskedSelect(live(this, 'maskedSelect'), handleOf(mask, 'mask', 'maskedSelect', 1)));
   }
   /** Advanced indexing along dim 0 with an integer or boolean tensor (t[idx]). */
   index(indices: Tensor): Tensor<D> {
-    return new Tensor(native.indexTensor(this.live('index'), asTensor(indices, 'indices')._h));
+    return new Tensor(native.indexTensor(live(this, 'index'), handleOf(indices, 'indices', 'index', 1)));
   }
   sort(dim = -1, descending = false): { values: Tensor<D>; indices: Tensor<'int64'> } {
-    const [v, i] = native.sort(this.live('sort'), checkInt(dim, 'dim'), checkBool(descending, 'descending'));
+    const [v, i] = native.sort(live(this, 'sort'), checkInt(dim, 'dim'), checkBool(descending, 'descending'));
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
   topk(k: number, dim = -1, largest = true): { values: Tensor<D>; indices: Tensor<'int64'> } {
-    const [v, i] = native.topk(this.live('topk'), checkInt(k, 'k', 0), checkInt(dim, 'dim'), checkBool(largest, 'largest'));
+    const [v, i] = native.topk(live(this, 'topk'), checkInt(k, 'k', 0), checkInt(dim, 'dim'), checkBool(largest, 'largest'));
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
 }
 
-// ---- helpers shared by the methods above and by functional.ts --------------------------
+// ---- argument helpers shared with functional.ts and the core ---------------------------
 
 /** split() sections: each becomes a live tensor, and the native table holds at most 2^24 − 1. */
 const MAX_SECTIONS = 16777215;
@@ -595,43 +509,79 @@ export function scalar(value: unknown, name: string): Scalar {
   return value;
 }
 
-export function unary<D extends DType>(op: string, t: Tensor<D>): Tensor<D> {
-  if (t._h === 0) asLive(t, op);
-  return new Tensor(native[op](t._h));
+/**
+ * The liveness rule of every op: each tensor argument is checked before the native call, and
+ * a disposed one is a DisposedError naming the op and the argument: the tensor the op runs on
+ * (a method's receiver, a free function's first tensor), or the argument at `position` in the
+ * op's own order, that tensor being argument 0 (native/args.cpp numbers them the same way).
+ */
+export function live(t: Tensor, op: string, position?: number | string): Handle {
+  const h = t._h;
+  if (h === 0) throw disposedError(op, position);
+  return h;
 }
 
-function asLive(t: Tensor, op: string): never {
-  throw new DisposedError('ERR_DISPOSED', `Cannot ${op}: the tensor was disposed (by dispose() or by the end of its scope)`);
+/** `position` as the message names it: 'argument 2', or a path such as 'opts.out'. */
+function argumentLabel(position: number | string): string {
+  return typeof position === 'number' ? `argument ${position}` : position;
+}
+
+function disposedError(op: string, position: number | string | undefined): DisposedError {
+  const what = position === undefined ? 'the tensor was disposed' : `${argumentLabel(position)} is a disposed tensor`;
+  return new DisposedError('ERR_DISPOSED', `Cannot ${op}: ${what} (by dispose() or by the end of its scope)`);
+}
+
+/** The live handle of tensor argument `value` of `op` (see live()); an ArgumentError naming `name` when it is no Tensor. */
+export function handleOf(value: unknown, name: string, op: string, position?: number | string): Handle {
+  return live(asTensor(value, name), op, position);
+}
+
+/** The live handles of a list argument `name` of `op`, at `position` (see live()). */
+export function handlesOf(list: readonly unknown[], name: string, op: string, position: number | string = 0): Handle[] {
+  return list.map((value, i) => {
+    if (!(value instanceof Tensor)) fail('a Tensor', `${name}[${i}]`, value);
+    if (value._h === 0) throw disposedError(op, `${argumentLabel(position)}[${i}]`);
+    return value._h;
+  });
+}
+
+// ---- the op table's ops (op-table.ts), shared by the methods below and functional.ts ------------
+//
+// Each op resolves its native function on its first call, not here: importing flowmatch
+// must not load the addon. The function is then held by the op's closure, one call away.
+
+/** t → op(t). */
+export function unaryOp(op: UnaryOp): (t: Tensor) => Tensor {
+  let fn: ((t: Handle) => Handle) | undefined;
+  return (t) => new Tensor((fn ??= native[op])(live(t, op)));
 }
 
 /** a ∘ b where either side may be a scalar (PyTorch's wrapped-number promotion applies). */
-export function binary(op: string, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  if (a instanceof Tensor) {
-    if (a._h === 0) asLive(a, op);
-    if (b instanceof Tensor) {
-      if (b._h === 0) asLive(b, op);
-      return new Tensor(native[op](a._h, b._h));
+export function binaryOp(op: BinaryOp): (a: TensorOrScalar, b: TensorOrScalar) => Tensor {
+  const withScalar = scalarVariant(op);
+  const scalarFirst = scalarFirstVariant(op);
+  let tensors: ((a: Handle, b: Handle) => Handle) | undefined;
+  let tensorScalar: ((a: Handle, b: Scalar) => Handle) | undefined;
+  let scalarTensor: ((a: Scalar, b: Handle) => Handle) | undefined;
+  return (a, b) => {
+    if (a instanceof Tensor) {
+      if (b instanceof Tensor) return new Tensor((tensors ??= native[op])(live(a, op), live(b, op, 1)));
+      return new Tensor((tensorScalar ??= native[withScalar])(live(a, op), scalar(b, 'other')));
     }
-    return new Tensor(native[op + '_ts'](a._h, scalar(b, 'other')));
-  }
-  if (b instanceof Tensor) {
-    if (b._h === 0) asLive(b, op);
-    return new Tensor(native[op + '_st'](scalar(a, 'input'), b._h));
-  }
-  return fail('at least one Tensor', `${op} operands`, [a, b]);
+    if (b instanceof Tensor) {
+      const h = live(b, op, 1);
+      return new Tensor((scalarTensor ??= native[scalarFirst])(scalar(a, 'input'), h));
+    }
+    return fail('at least one Tensor', `${op} operands`, [a, b]);
+  };
 }
 
-function outOp(op: string, a: Tensor, b: TensorOrScalar, out: Tensor): Tensor {
-  asTensor(out, 'out');
-  native[op](out._h, a._h, asTensor(b, 'other')._h);
-  out._invalidate();
-  return out;
-}
-
-function extremum(op: 'max' | 'min', t: Tensor, dim: number | undefined, opts: ReduceOptions) {
-  if (dim === undefined) return new Tensor(native[op](t._h, null, false));
-  const [values, indices] = native[op](t._h, checkInt(dim, 'dim'), keepdim(opts));
-  return { values: new Tensor(values), indices: new Tensor<'int64'>(indices) };
+/** a ∘ b written into `out` (resized if needed), which is returned. */
+function intoOut(op: OutOp, a: Tensor, b: TensorOrScalar, out: unknown): Tensor {
+  const target = asTensor(out, 'out');
+  native[outVariant(op)](live(target, op, 'opts.out'), live(a, op), handleOf(b, 'other', op, 1));
+  target._invalidate();
+  return target;
 }
 
 /** The keepdim of a reduction's options (false by default). */
@@ -656,4 +606,82 @@ function shapeWithInfer(value: unknown): number[] {
     fail('a shape (non-negative integers, at most one −1)', 'shape', value, 'ERR_INVALID_SHAPE');
   }
   return shape as number[];
+}
+
+// ---- installing the op table's methods -------------------------------------------------------
+
+/** Puts `method` on Tensor.prototype as `name`, as a class method would be (not enumerable). */
+function install(name: string, method: (this: Tensor, ...args: never[]) => unknown): void {
+  Object.defineProperty(method, 'name', { value: name });
+  Object.defineProperty(Tensor.prototype, name, { value: method, writable: true, configurable: true });
+}
+
+for (const op of opsOf(UNARY_OPS)) {
+  const run = unaryOp(op);
+  install(op, function (this: Tensor) {
+    return run(this);
+  });
+}
+
+const WITH_OUT: ReadonlySet<BinaryOp> = new Set(OUT_OPS);
+const hasOut = (op: BinaryOp): op is OutOp => WITH_OUT.has(op);
+for (const op of opsOf(BINARY_OPS)) {
+  const run = binaryOp(op);
+  if (!hasOut(op)) {
+    install(op, function (this: Tensor, other: TensorOrScalar) {
+      return run(this, other);
+    });
+    continue;
+  }
+  const alpha = op === 'add';
+  install(op, function (this: Tensor, other: TensorOrScalar, opts?: AddOptions) {
+    if (opts !== undefined) {
+      const o = checkOptions(opts, 'opts');
+      if (alpha && o.alpha !== undefined) return new Tensor(native.addScaled(live(this, op), handleOf(other, 'other', op, 1), checkNumber(o.alpha, 'alpha')));
+      if (o.out !== undefined) return intoOut(op, this, other, o.out);
+    }
+    return run(this, other);
+  });
+}
+
+for (const op of opsOf(DIMS_REDUCTIONS)) {
+  let fn: ((t: Handle, dims: readonly number[] | null, keepdim: boolean) => Handle) | undefined;
+  install(op, function (this: Tensor, dim?: number | number[] | null, opts?: ReduceOptions) {
+    return new Tensor((fn ??= native[op])(live(this, op), dimsArg(dim), keepdim(opts)));
+  });
+}
+
+for (const op of opsOf(DIM_REDUCTIONS)) {
+  let fn: ((t: Handle, dim: number | null, keepdim: boolean) => Handle) | undefined;
+  install(op, function (this: Tensor, dim?: number | null, opts?: ReduceOptions) {
+    return new Tensor((fn ??= native[op])(live(this, op), dim == null ? null : checkInt(dim, 'dim'), keepdim(opts)));
+  });
+}
+
+for (const op of opsOf(SPREAD_REDUCTIONS)) {
+  let fn: ((t: Handle, dims: readonly number[] | null, correction: number, keepdim: boolean) => Handle) | undefined;
+  install(op, function (this: Tensor, dim?: number | number[] | null, opts?: ReduceOptions & { correction?: number }) {
+    const h = live(this, op);
+    const dims = dimsArg(dim);
+    const correction = checkNumber(checkOptions(opts, 'opts').correction ?? 1, 'correction');
+    return new Tensor((fn ??= native[op])(h, dims, correction, keepdim(opts)));
+  });
+}
+
+for (const op of opsOf(ALL_REDUCTIONS)) {
+  let fn: ((t: Handle) => Handle) | undefined;
+  install(op, function (this: Tensor) {
+    return new Tensor((fn ??= native[op])(live(this, op)));
+  });
+}
+
+for (const op of EXTREMA) {
+  let fn: NativeExtremum | undefined;
+  install(op, function (this: Tensor, dim?: number, opts?: ReduceOptions) {
+    const h = live(this, op);
+    fn ??= native[op];
+    if (dim === undefined) return new Tensor(fn(h, null, false));
+    const [values, indices] = fn(h, checkInt(dim, 'dim'), keepdim(opts));
+    return { values: new Tensor(values), indices: new Tensor<'int64'>(indices) };
+  });
 }

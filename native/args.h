@@ -25,7 +25,8 @@ class Args {
 
   Napi::Env env() const { return info_.Env(); }
   AddonState& state() const { return state_; }
-  size_t size() const { return info_.Length(); }
+  // The raw arguments, for the few readers that take JS objects or typed arrays as they are.
+  const Napi::CallbackInfo& info() const { return info_; }
   bool isNull(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
 
   // By value, never a reference into the table: reading a later argument can run JS (an
@@ -55,10 +56,6 @@ class Args {
   }
   // An array of at most `maxLength` integers; dims lists and shapes keep the default.
   std::vector<int64_t> ints(size_t i, size_t maxLength = kMaxDims) const;
-  c10::optional<std::vector<int64_t>> optInts(size_t i) const {
-    if (isNull(i)) return c10::nullopt;
-    return ints(i);
-  }
   std::vector<double> doubles(size_t i) const;
   at::ScalarType dtype(size_t i) const { return dtypeFromCode(integer(i)); }
   c10::optional<at::ScalarType> optDtype(size_t i) const {

@@ -1,5 +1,5 @@
 // Making tensors from JS data and from factories, and reading them back.
-#include "args.h"
+#include "op_macros.h"
 
 namespace flowmatch {
 
@@ -12,8 +12,8 @@ at::TensorOptions options(const Args& a, size_t dtypeArg, size_t deviceArg) {
 }
 
 // fromBuffer(typedArray, sourceDtype, shape, targetDtype | null, device, requiresGrad)
-Napi::Value fromBuffer(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value fromBuffer(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
   if (!info[0].IsTypedArray()) a.invalid(0, "a TypedArray");
   auto array = info[0].As<Napi::TypedArray>();
   at::ScalarType source = a.dtype(1);
@@ -39,94 +39,49 @@ Napi::Value fromBuffer(const Napi::CallbackInfo& info, AddonState& s) {
 
 // Readback: a contiguous CPU copy. Half precision comes back as float32 because Node 20
 // has no Float16Array.
-Napi::Value toBuffer(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value toBuffer(const Args& a) {
   at::Tensor t = a.tensor(0).detach();
   if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
   t = t.to(at::kCPU).contiguous();
   size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), bytes);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(a.env(), bytes);
   if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
   return buffer;
 }
 
-Napi::Value item(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value item(const Args& a) {
   const at::Tensor& t = a.tensor(0);
   if (t.numel() != 1) {
     throw FlowmatchException("ERR_INVALID_SHAPE", "item() needs a tensor with exactly one element, this one has " + std::to_string(t.numel()));
   }
-  return Napi::Number::New(info.Env(), t.item<double>());
-}
-
-Napi::Value zeros(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::zeros(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3))));
-}
-Napi::Value ones(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::ones(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3))));
-}
-Napi::Value empty(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::empty(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3))));
-}
-// full(shape, value, dtype | null, device)
-Napi::Value full(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::full(a.ints(0), a.scalar(1), options(a, 2, 3)));
-}
-// eye(n, m, dtype | null, device)
-Napi::Value eye(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::eye(a.integer(0), a.integer(1), options(a, 2, 3)));
-}
-// arange(start, end, step, dtype | null, device)
-Napi::Value arange(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::arange(a.scalar(0), a.scalar(1), a.scalar(2), options(a, 3, 4)));
-}
-// linspace(start, end, steps, dtype | null, device)
-Napi::Value linspace(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::linspace(a.number(0), a.number(1), a.integer(2), options(a, 3, 4)));
-}
-Napi::Value rand(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::rand(a.ints(0), options(a, 1, 2)));
-}
-Napi::Value randn(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::randn(a.ints(0), options(a, 1, 2)));
-}
-// randint(low, high, shape, dtype | null, device)
-Napi::Value randint(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::randint(a.integer(0), a.integer(1), a.ints(2), options(a, 3, 4)));
-}
-// randperm(n, device)
-Napi::Value randperm(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
-  return a.ret(at::randperm(a.integer(0), at::TensorOptions().dtype(at::kLong).device(a.device(1))));
+  return Napi::Number::New(a.env(), t.item<double>());
 }
 
 }  // namespace
 
 void registerCreation(Napi::Env env, Napi::Object exports, AddonState& s) {
-  define(env, exports, s, "fromBuffer", fromBuffer);
-  define(env, exports, s, "toBuffer", toBuffer);
-  define(env, exports, s, "item", item);
-  define(env, exports, s, "zeros", zeros);
-  define(env, exports, s, "ones", ones);
-  define(env, exports, s, "empty", empty);
-  define(env, exports, s, "full", full);
-  define(env, exports, s, "eye", eye);
-  define(env, exports, s, "arange", arange);
-  define(env, exports, s, "linspace", linspace);
-  define(env, exports, s, "rand", rand);
-  define(env, exports, s, "randn", randn);
-  define(env, exports, s, "randint", randint);
-  define(env, exports, s, "randperm", randperm);
+  FM_OP("fromBuffer", return fromBuffer(a));
+  FM_OP("toBuffer", return toBuffer(a));
+  FM_OP("item", return item(a));
+  // zeros/ones/empty(shape, dtype | null, device, requiresGrad)
+  FM_OP("zeros", return a.ret(at::zeros(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3)))));
+  FM_OP("ones", return a.ret(at::ones(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3)))));
+  FM_OP("empty", return a.ret(at::empty(a.ints(0), options(a, 1, 2).requires_grad(a.flag(3)))));
+  // full(shape, value, dtype | null, device)
+  FM_OP("full", return a.ret(at::full(a.ints(0), a.scalar(1), options(a, 2, 3))));
+  // eye(n, m, dtype | null, device)
+  FM_OP("eye", return a.ret(at::eye(a.integer(0), a.integer(1), options(a, 2, 3))));
+  // arange(start, end, step, dtype | null, device)
+  FM_OP("arange", return a.ret(at::arange(a.scalar(0), a.scalar(1), a.scalar(2), options(a, 3, 4))));
+  // linspace(start, end, steps, dtype | null, device)
+  FM_OP("linspace", return a.ret(at::linspace(a.number(0), a.number(1), a.integer(2), options(a, 3, 4))));
+  // rand/randn(shape, dtype | null, device)
+  FM_OP("rand", return a.ret(at::rand(a.ints(0), options(a, 1, 2))));
+  FM_OP("randn", return a.ret(at::randn(a.ints(0), options(a, 1, 2))));
+  // randint(low, high, shape, dtype | null, device)
+  FM_OP("randint", return a.ret(at::randint(a.integer(0), a.integer(1), a.ints(2), options(a, 3, 4))));
+  // randperm(n, device)
+  FM_OP("randperm", return a.ret(at::randperm(a.integer(0), at::TensorOptions().dtype(at::kLong).device(a.device(1)))));
 }
 
 }  // namespace flowmatch

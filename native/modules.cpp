@@ -236,8 +236,7 @@ Napi::Value insertModel(const Args& a, std::shared_ptr<VelocityModel> model) {
 
 // createMLP(dim, hidden[], activation, timeEmbedDim); lib/nn/mlp.ts validates the same
 // bounds with messages naming the config key.
-Napi::Value createMLP(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value createMLP(const Args& a) {
   MLPConfig config;
   config.dim = a.integer(0);
   config.hidden = a.ints(1, kMaxMLPDepth);
@@ -249,8 +248,8 @@ Napi::Value createMLP(const Napi::CallbackInfo& info, AddonState& s) {
 
 // createUNet(config) with guided-diffusion's snake_case keys, every key present
 // (lib/nn/unet.ts fills in the defaults).
-Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value createUNet(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
   if (!info[0].IsObject()) a.invalid(0, "a U-Net config object");
   Napi::Object o = info[0].As<Napi::Object>();
   // Each key is read once, into C++ values, before anything is built: the object may
@@ -283,7 +282,7 @@ Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
     }
     return out;
   };
-  UNetConfig c;
+  UNetConfig c{};
   c.inChannels = integer("in_channels");
   c.modelChannels = integer("model_channels");
   c.outChannels = integer("out_channels");
@@ -304,15 +303,15 @@ Napi::Value createUNet(const Napi::CallbackInfo& info, AddonState& s) {
   return insertModel(a, makeUNet(c));
 }
 
-Napi::Value modelForward(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelForward(const Args& a) {
   ForwardArgs f = forwardArgs(a);
   return a.ret(runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast));
 }
 
 // modelForwardAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null) -> Promise<handle>
-Napi::Value modelForwardAsync(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelForwardAsync(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
+  AddonState& s = a.state();
   auto model = sharedModel(a);
   ForwardArgs f = forwardArgs(a);
   return queueJob(info.Env(), s, "modelForwardAsync", jobThreads(a, 6), true, [model, f]() {
@@ -326,8 +325,9 @@ Napi::Value modelForwardAsync(const Napi::CallbackInfo& info, AddonState& s) {
 // kernels pick their blocking by batch size, so a row's last bits depend on how many rows
 // share its call, and concatenating requests would make one request's samples depend on
 // its neighbours.
-Napi::Value modelForwardManyAsync(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelForwardManyAsync(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
+  AddonState& s = a.state();
   auto model = sharedModel(a);
   std::vector<at::Tensor> xs = a.tensors(1), ts = a.tensors(2), labels, lowRes;
   if (!a.isNull(3)) labels = a.tensors(3);
@@ -349,8 +349,9 @@ Napi::Value modelForwardManyAsync(const Napi::CallbackInfo& info, AddonState& s)
 
 // modelDivergenceAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null,
 // probes[] | null) -> Promise<[v, div]>
-Napi::Value modelDivergenceAsync(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelDivergenceAsync(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
+  AddonState& s = a.state();
   auto model = sharedModel(a);
   ForwardArgs f = forwardArgs(a);
   std::vector<at::Tensor> probes;
@@ -362,8 +363,8 @@ Napi::Value modelDivergenceAsync(const Napi::CallbackInfo& info, AddonState& s) 
 
 // modelParameters(id) -> [names[], handles[]]; the handles share storage (and .grad)
 // with the model's parameters.
-Napi::Value modelParameters(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelParameters(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
   auto named = modelOf(a, 0).named_parameters(true);
   Napi::Array names = Napi::Array::New(info.Env(), named.size());
   std::vector<at::Tensor> tensors;
@@ -379,8 +380,8 @@ Napi::Value modelParameters(const Napi::CallbackInfo& info, AddonState& s) {
 }
 
 // modelAssign(id, names[], tensors[]): copies values into the named parameters.
-Napi::Value modelAssign(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value modelAssign(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
   // Every JS value is read before the model is looked up: a getter may dispose it.
   if (!info[1].IsArray()) a.invalid(1, "an array of names");
   Napi::Array nameArray = info[1].As<Napi::Array>();
@@ -411,14 +412,14 @@ Napi::Value modelAssign(const Napi::CallbackInfo& info, AddonState& s) {
 }  // namespace
 
 void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
-  define(env, exports, s, "createMLP", createMLP);
-  define(env, exports, s, "createUNet", createUNet);
-  define(env, exports, s, "modelForward", modelForward);
-  define(env, exports, s, "modelForwardAsync", modelForwardAsync);
-  define(env, exports, s, "modelDivergenceAsync", modelDivergenceAsync);
-  define(env, exports, s, "modelForwardManyAsync", modelForwardManyAsync);
-  define(env, exports, s, "modelParameters", modelParameters);
-  define(env, exports, s, "modelAssign", modelAssign);
+  FM_OP("createMLP", return createMLP(a));
+  FM_OP("createUNet", return createUNet(a));
+  FM_OP("modelForward", return modelForward(a));
+  FM_OP("modelForwardAsync", return modelForwardAsync(a));
+  FM_OP("modelDivergenceAsync", return modelDivergenceAsync(a));
+  FM_OP("modelForwardManyAsync", return modelForwardManyAsync(a));
+  FM_OP("modelParameters", return modelParameters(a));
+  FM_OP("modelAssign", return modelAssign(a));
   FM_INPLACE("modelSetTraining", modelOf(a, 0).train(a.flag(1)));
   FM_OP("modelIsTraining", return Napi::Boolean::New(info.Env(), modelOf(a, 0).is_training()));
   // modelTo(id, dtype | null, device | null): parameters keep their identity (set_data),

@@ -1,6 +1,8 @@
-// Shorthand for the op tables: each op is a capture-less lambda reading its arguments
-// through Args and returning a new tensor handle. The trampoline (errors.cpp) supplies
-// error translation, so op bodies are one expression each.
+// The one way an export is registered: FM_OP(name, body) in its file's register function,
+// a capture-less lambda that reads its arguments through Args `a` (the environment's state
+// is `st`) and returns a JS value; bodies longer than a few lines call a helper of the
+// file's anonymous namespace that takes `const Args&`. The trampoline (errors.cpp) supplies
+// error translation. Export names are camelCase and typed in lib/native/ (one file per native/*.cpp).
 #pragma once
 #include "args.h"
 
@@ -10,7 +12,8 @@
     __VA_ARGS__;                                                                             \
   })
 
-// In-place ops return nothing: the JS side returns the same Tensor object.
+// Exports that return nothing (in-place ops, setters, releases) give JS undefined; the
+// in-place tensor methods return the same Tensor object.
 #define FM_INPLACE(name, ...) FM_OP(name, __VA_ARGS__; return info.Env().Undefined())
 
 namespace flowmatch {

@@ -3,30 +3,37 @@
 
 namespace flowmatch {
 
-#define FM_UNARY_OPS(X)                                                                                 \
-  X(neg) X(abs) X(exp) X(log) X(log1p) X(expm1) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) X(sigmoid)      \
-  X(relu) X(silu) X(sign) X(floor) X(ceil) X(round) X(trunc) X(reciprocal) X(square) X(erf) X(log2)     \
-  X(logical_not) X(isnan) X(isinf) X(isfinite) X(exp2) X(atan) X(asin) X(acos) X(sinh) X(cosh)
+// X(name, aten): name(t) = at::aten(t). Export names are camelCase; lib/native/ops-math.ts
+// types the same families (test/native.test.ts checks the two agree) and lib/op-table.ts
+// gives them their Tensor methods and free functions.
+#define FM_UNARY_OPS(X)                                                                                      \
+  X(neg, neg) X(abs, abs) X(exp, exp) X(log, log) X(log1p, log1p) X(expm1, expm1) X(sqrt, sqrt)             \
+  X(rsqrt, rsqrt) X(sin, sin) X(cos, cos) X(tanh, tanh) X(sigmoid, sigmoid) X(relu, relu) X(silu, silu)      \
+  X(sign, sign) X(floor, floor) X(ceil, ceil) X(round, round) X(trunc, trunc) X(reciprocal, reciprocal)      \
+  X(square, square) X(erf, erf) X(log2, log2) X(logicalNot, logical_not) X(isnan, isnan) X(isinf, isinf)     \
+  X(isfinite, isfinite) X(exp2, exp2) X(atan, atan) X(asin, asin) X(acos, acos) X(sinh, sinh) X(cosh, cosh)
 
-#define FM_BINARY_OPS(X)                                                                                \
-  X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(atan2) X(fmod) X(remainder) X(eq) X(ne)    \
-  X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
+// X(name, Name, aten), in three forms: name(a, b) tensor∘tensor, nameScalar(t, s) tensor∘scalar
+// and scalarName(s, t) scalar∘tensor, the scalar a wrapped number (it promotes like a Python
+// scalar, as at::add(Tensor, Scalar) does internally, one dispatch sooner).
+#define FM_BINARY_OPS(X)                                                                                     \
+  X(add, Add, add) X(sub, Sub, sub) X(mul, Mul, mul) X(div, Div, div) X(pow, Pow, pow)                       \
+  X(maximum, Maximum, maximum) X(minimum, Minimum, minimum) X(atan2, Atan2, atan2) X(fmod, Fmod, fmod)       \
+  X(remainder, Remainder, remainder) X(eq, Eq, eq) X(ne, Ne, ne) X(lt, Lt, lt) X(le, Le, le) X(gt, Gt, gt)   \
+  X(ge, Ge, ge) X(logicalAnd, LogicalAnd, logical_and) X(logicalOr, LogicalOr, logical_or)                   \
+  X(logicalXor, LogicalXor, logical_xor)
 
 void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
-#define FM_DEF_UNARY(op) FM_OP(#op, return a.ret(at::op(a.tensor(0))));
+#define FM_DEF_UNARY(name, aten) FM_OP(#name, return a.ret(at::aten(a.tensor(0))));
   FM_UNARY_OPS(FM_DEF_UNARY)
 #undef FM_DEF_UNARY
-  // Binary ops in three forms: tensor∘tensor, tensor∘scalar ("_ts") and scalar∘tensor ("_st").
-#define FM_DEF_BINARY(op)                                                                   \
-  FM_OP(#op, return a.ret(at::op(a.tensor(0), a.tensor(1))));                                \
-  FM_OP(#op "_ts", return a.ret(at::op(a.tensor(0), wrappedScalar(a.scalar(1)))));          \
-  FM_OP(#op "_st", return a.ret(at::op(wrappedScalar(a.scalar(0)), a.tensor(1))));
+#define FM_DEF_BINARY(name, Name, aten)                                                     \
+  FM_OP(#name, return a.ret(at::aten(a.tensor(0), a.tensor(1))));                            \
+  FM_OP(#name "Scalar", return a.ret(at::aten(a.tensor(0), wrappedScalar(a.scalar(1)))));    \
+  FM_OP("scalar" #Name, return a.ret(at::aten(wrappedScalar(a.scalar(0)), a.tensor(1))));
   FM_BINARY_OPS(FM_DEF_BINARY)
 #undef FM_DEF_BINARY
 
-  // Hot-loop forms: scalar overloads skip the wrapped-number tensor allocation.
-  FM_OP("add_scalar", return a.ret(at::add(a.tensor(0), a.scalar(1))));
-  FM_OP("mul_scalar", return a.ret(at::mul(a.tensor(0), a.scalar(1))));
   FM_OP("addScaled", return a.ret(at::add(a.tensor(0), a.tensor(1), a.scalar(2))));  // a + alpha*b
   FM_OP("gelu", return a.ret(at::gelu(a.tensor(0), a.isNull(1) ? "none" : a.string(1))));
   FM_OP("softplus", return a.ret(at::softplus(a.tensor(0), a.scalar(1), a.scalar(2))));
@@ -41,32 +48,32 @@ void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("allclose", return Napi::Boolean::New(info.Env(), at::allclose(a.tensor(0), a.tensor(1), a.number(2), a.number(3))));
 
   // `out` variants write into an existing tensor (resized if needed) for hot loops.
-  FM_INPLACE("add_out", at::Tensor out = a.tensor(0); at::add_out(out, a.tensor(1), a.tensor(2)));
-  FM_INPLACE("sub_out", at::Tensor out = a.tensor(0); at::sub_out(out, a.tensor(1), a.tensor(2)));
-  FM_INPLACE("mul_out", at::Tensor out = a.tensor(0); at::mul_out(out, a.tensor(1), a.tensor(2)));
-  FM_INPLACE("div_out", at::Tensor out = a.tensor(0); at::div_out(out, a.tensor(1), a.tensor(2)));
-  FM_INPLACE("matmul_out", at::Tensor out = a.tensor(0); at::matmul_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("addOut", at::Tensor out = a.tensor(0); at::add_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("subOut", at::Tensor out = a.tensor(0); at::sub_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("mulOut", at::Tensor out = a.tensor(0); at::mul_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("divOut", at::Tensor out = a.tensor(0); at::div_out(out, a.tensor(1), a.tensor(2)));
+  FM_INPLACE("matmulOut", at::Tensor out = a.tensor(0); at::matmul_out(out, a.tensor(1), a.tensor(2)));
 
   // In-place updates (the tensor handle keeps pointing at the same storage).
-  FM_INPLACE("add_", a.tensor(0).add_(a.tensor(1), a.isNull(2) ? at::Scalar(1) : a.scalar(2)));
-  FM_INPLACE("add_scalar_", a.tensor(0).add_(a.scalar(1)));
-  FM_INPLACE("sub_", a.tensor(0).sub_(a.tensor(1)));
-  FM_INPLACE("mul_", a.tensor(0).mul_(a.tensor(1)));
-  FM_INPLACE("mul_scalar_", a.tensor(0).mul_(a.scalar(1)));
-  FM_INPLACE("div_", a.tensor(0).div_(a.tensor(1)));
-  FM_INPLACE("div_scalar_", a.tensor(0).div_(a.scalar(1)));
-  FM_INPLACE("zero_", a.tensor(0).zero_());
-  FM_INPLACE("fill_", a.tensor(0).fill_(a.scalar(1)));
-  FM_INPLACE("copy_", a.tensor(0).copy_(a.tensor(1)));
-  FM_INPLACE("clamp_", {
+  FM_INPLACE("addInPlace", a.tensor(0).add_(a.tensor(1), a.isNull(2) ? at::Scalar(1) : a.scalar(2)));
+  FM_INPLACE("addScalarInPlace", a.tensor(0).add_(a.scalar(1)));
+  FM_INPLACE("subInPlace", a.tensor(0).sub_(a.tensor(1)));
+  FM_INPLACE("mulInPlace", a.tensor(0).mul_(a.tensor(1)));
+  FM_INPLACE("mulScalarInPlace", a.tensor(0).mul_(a.scalar(1)));
+  FM_INPLACE("divInPlace", a.tensor(0).div_(a.tensor(1)));
+  FM_INPLACE("divScalarInPlace", a.tensor(0).div_(a.scalar(1)));
+  FM_INPLACE("zeroInPlace", a.tensor(0).zero_());
+  FM_INPLACE("fillInPlace", a.tensor(0).fill_(a.scalar(1)));
+  FM_INPLACE("copyInPlace", a.tensor(0).copy_(a.tensor(1)));
+  FM_INPLACE("clampInPlace", {
     c10::optional<at::Scalar> lo, hi;
     if (!a.isNull(1)) lo = a.scalar(1);
     if (!a.isNull(2)) hi = a.scalar(2);
     a.tensor(0).clamp_(lo, hi);
   });
-  FM_INPLACE("addcmul_", a.tensor(0).addcmul_(a.tensor(1), a.tensor(2), a.scalar(3)));
-  FM_INPLACE("addcdiv_", a.tensor(0).addcdiv_(a.tensor(1), a.tensor(2), a.scalar(3)));
-  FM_INPLACE("lerp_", a.tensor(0).lerp_(a.tensor(1), a.scalar(2)));
+  FM_INPLACE("addcmulInPlace", a.tensor(0).addcmul_(a.tensor(1), a.tensor(2), a.scalar(3)));
+  FM_INPLACE("addcdivInPlace", a.tensor(0).addcdiv_(a.tensor(1), a.tensor(2), a.scalar(3)));
+  FM_INPLACE("lerpInPlace", a.tensor(0).lerp_(a.tensor(1), a.scalar(2)));
 
   // Reductions. dims = null reduces over every dimension.
   FM_OP("sum", {

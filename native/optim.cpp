@@ -40,12 +40,11 @@ std::vector<at::Tensor> pick(const std::vector<at::Tensor>& all, const std::vect
 // PyTorch's fused Adam/AdamW kernels: one pass over each parameter, same arithmetic as
 // torch.optim.Adam(fused=True). `steps` are float32 scalars; like PyTorch's Python side we
 // count the step before the kernel, which reads it for the bias correction.
-Napi::Value adamStep(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value adamStep(const Args& a) {
   at::NoGradGuard noGrad;
   std::vector<at::Tensor> params = a.tensors(0);
   WithGrad live = withGrad(params);
-  if (live.params.empty()) return info.Env().Undefined();
+  if (live.params.empty()) return a.env().Undefined();
   auto expAvg = pick(a.tensors(1), live.index, params.size(), "adamStep");
   auto expAvgSq = pick(a.tensors(2), live.index, params.size(), "adamStep");
   auto steps = pick(a.tensors(3), live.index, params.size(), "adamStep");
@@ -57,15 +56,14 @@ Napi::Value adamStep(const Napi::CallbackInfo& info, AddonState& s) {
   } else {
     at::_fused_adam_(live.params, live.grads, expAvg, expAvgSq, {}, steps, lr, beta1, beta2, wd, eps, false, maximize);
   }
-  return info.Env().Undefined();
+  return a.env().Undefined();
 }
 
 // sgdStep(params, momentumBuffers (empty without momentum), hasBuffers[], lr, momentum, dampening, weightDecay, nesterov, maximize)
 // torch.optim.SGD: the first step with momentum seeds the buffer with the gradient itself
 // (no dampening), later steps use buf = momentum·buf + (1 − dampening)·g. Returns the
 // updated hasBuffers flags.
-Napi::Value sgdStep(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value sgdStep(const Args& a) {
   at::NoGradGuard noGrad;
   std::vector<at::Tensor> params = a.tensors(0);
   std::vector<at::Tensor> buffers = a.tensors(1);
@@ -75,7 +73,7 @@ Napi::Value sgdStep(const Napi::CallbackInfo& info, AddonState& s) {
     throw FlowmatchException("ERR_INVALID_ARGUMENT", "sgdStep: one momentum buffer and flag per parameter");
   }
   bool nesterov = a.flag(7), maximize = a.flag(8);
-  Napi::Array flags = Napi::Array::New(info.Env(), params.size());
+  Napi::Array flags = Napi::Array::New(a.env(), params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor p = params[i];
     at::Tensor g = p.grad();
@@ -94,7 +92,7 @@ Napi::Value sgdStep(const Napi::CallbackInfo& info, AddonState& s) {
       }
       p.add_(g, -lr);
     }
-    flags.Set(static_cast<uint32_t>(i), Napi::Boolean::New(info.Env(), seeded[i] != 0));
+    flags.Set(static_cast<uint32_t>(i), Napi::Boolean::New(a.env(), seeded[i] != 0));
   }
   return flags;
 }
@@ -102,27 +100,26 @@ Napi::Value sgdStep(const Napi::CallbackInfo& info, AddonState& s) {
 // clipGradNorm(params, maxNorm, normType) -> total norm before clipping, as a number.
 // torch.nn.utils.clip_grad_norm_: the norm of the per-parameter norms; gradients are
 // scaled by min(1, maxNorm / (total + 1e-6)).
-Napi::Value clipGradNorm(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value clipGradNorm(const Args& a) {
   at::NoGradGuard noGrad;
   WithGrad live = withGrad(a.tensors(0));
   double maxNorm = a.number(1), normType = a.number(2);
-  if (live.grads.empty()) return Napi::Number::New(info.Env(), 0.0);
+  if (live.grads.empty()) return Napi::Number::New(a.env(), 0.0);
   std::vector<at::Tensor> norms = at::_foreach_norm(live.grads, normType);
   at::Tensor stacked = at::stack(norms).to(at::kDouble);
   at::Tensor total = std::isinf(normType) ? stacked.max() : stacked.norm(normType);
   double totalNorm = total.item<double>();
   double coef = maxNorm / (totalNorm + 1e-6);
   if (coef < 1.0) at::_foreach_mul_(live.grads, at::Scalar(coef));
-  return Napi::Number::New(info.Env(), totalNorm);
+  return Napi::Number::New(a.env(), totalNorm);
 }
 
 }  // namespace
 
 void registerOptim(Napi::Env env, Napi::Object exports, AddonState& s) {
-  define(env, exports, s, "adamStep", adamStep);
-  define(env, exports, s, "sgdStep", sgdStep);
-  define(env, exports, s, "clipGradNorm", clipGradNorm);
+  FM_OP("adamStep", return adamStep(a));
+  FM_OP("sgdStep", return sgdStep(a));
+  FM_OP("clipGradNorm", return clipGradNorm(a));
   // zeroGrad(params): drops the gradients (PyTorch's zero_grad(set_to_none=True)).
   FM_INPLACE("zeroGrad", {
     for (at::Tensor p : a.tensors(0)) p.mutable_grad() = at::Tensor();

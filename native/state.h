@@ -40,7 +40,8 @@ struct AddonState {
   JsFunctionRegistry jsFunctions;
 };
 
-// Registers `fn` as exports[name], wrapped by the exception-translating trampoline.
+// Registers `fn` as exports[name], wrapped by the exception-translating trampoline; the
+// concept files call it through FM_OP (op_macros.h).
 void define(Napi::Env env, Napi::Object exports, AddonState& state, const char* name, NativeFn fn);
 
 // The registration function of each concept file.

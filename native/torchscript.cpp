@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "args.h"
 #include "op_macros.h"
 
 namespace flowmatch {
@@ -42,8 +41,9 @@ torch::jit::Module& scriptOf(const Args& a, size_t i) {
 // regular files only, size capped), so libtorch never opens a path that could be a FIFO or
 // /dev/zero; `name` is for messages. The module is put in eval mode (dropout and batch norm
 // statistics as at inference), as feature extractors are used.
-Napi::Value scriptLoad(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value scriptLoad(const Args& a) {
+  const Napi::CallbackInfo& info = a.info();
+  AddonState& s = a.state();
   const std::string path = a.string(0);
   const at::Device device = a.device(1);
   if (info.Length() < 3 || !info[2].IsTypedArray()) a.invalid(2, "a Uint8Array of the file's bytes");
@@ -65,8 +65,7 @@ Napi::Value scriptLoad(const Napi::CallbackInfo& info, AddonState& s) {
 }
 
 // scriptForward(id, x, grad) -> handle, or an array of handles for a tuple/list result.
-Napi::Value scriptForward(const Napi::CallbackInfo& info, AddonState& s) {
-  Args a(info, s);
+Napi::Value scriptForward(const Args& a) {
   torch::jit::Module& module = scriptOf(a, 0);
   at::Tensor x = a.tensor(1);
   c10::optional<at::NoGradGuard> noGrad;
@@ -88,8 +87,8 @@ Napi::Value scriptForward(const Napi::CallbackInfo& info, AddonState& s) {
 }  // namespace
 
 void registerTorchScript(Napi::Env env, Napi::Object exports, AddonState& s) {
-  define(env, exports, s, "scriptLoad", scriptLoad);
-  define(env, exports, s, "scriptForward", scriptForward);
+  FM_OP("scriptLoad", return scriptLoad(a));
+  FM_OP("scriptForward", return scriptForward(a));
   FM_INPLACE("scriptRelease", a.state().scripts.erase(static_cast<uint32_t>(a.number(0))));
 }
 

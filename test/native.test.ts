@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fm from '../lib/index';
 import { createUNet } from '../lib/nn';
-import { native } from '../lib/native';
+import { NATIVE_EXPORTS, native } from '../lib/native';
 import { loadSafetensors } from '../lib/io/safetensors';
 import { assertClose } from './helpers/close';
 
@@ -57,6 +57,18 @@ function outcome(fn) {
   catch (e) { return { ok: false, flowmatch: e instanceof fm.FlowmatchError, code: e.code, message: String(e.message).slice(0, 200) }; }
 }
 `;
+
+test('the addon exports exactly the functions lib/native/ declares, each once', (t) => {
+  native.getNumThreads(); // the first call loads the addon: `native` is then the addon's own exports object
+  const addon = native as unknown as Record<string, unknown>;
+  const exported = Object.keys(addon).filter((name) => typeof addon[name] === 'function');
+  t.is(exported.length, Object.keys(addon).length, 'the addon exports only functions');
+  const declared = [...NATIVE_EXPORTS];
+  t.deepEqual([...new Set(declared)].sort(), [...declared].sort(), 'a name is declared twice');
+  t.deepEqual(exported.sort(), declared.sort());
+  // camelCase throughout: no snake_case or trailing-underscore names.
+  t.deepEqual(exported.filter((name) => !/^[a-z][A-Za-z0-9]*$/.test(name)), []);
+});
 
 test('getters that grow the tensor table while dims are read: every op gives the right answer', async (t) => {
   const r = await child(`${TRAP}

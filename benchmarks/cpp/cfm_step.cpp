@@ -60,15 +60,25 @@ std::map<std::string, at::Tensor> loadSafetensors(const std::string& file) {
 
 std::shared_ptr<VelocityModel> makeModel(const std::map<std::string, std::string>& args) {
   if (args.at("model") == "unet") {
-    UNetConfig c;
+    // The model of benchmarks/models.js, every field as lib/nn/unet.ts resolves it.
+    UNetConfig c{};
     c.inChannels = 1;
     c.outChannels = 1;
     c.modelChannels = 32;
     c.channelMult = {1, 2, 2};
     c.numResBlocks = 1;
     c.attentionResolutions = {2};
+    c.dropout = 0;
+    c.convResample = true;
+    c.numClasses = 0;
+    c.nullClass = true;
     c.numHeads = 1;
+    c.numHeadChannels = -1;
+    c.numHeadsUpsample = -1;
     c.useScaleShiftNorm = true;
+    c.resblockUpdown = false;
+    c.useNewAttentionOrder = false;
+    c.condChannels = 0;
     return makeUNet(c);
   }
   MLPConfig c;

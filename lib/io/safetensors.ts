@@ -79,7 +79,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
   for (const [name, t] of entries) {
     if (name === '__metadata__') fail('a tensor name other than __metadata__', 'tensors', name);
     asTensor(t, `tensors['${name}']`);
-    const bytes = new Uint8Array(native.toBytes(t._h) as ArrayBuffer);
+    const bytes = new Uint8Array(native.toBytes(t._h));
     header[name] = { dtype: TO_FORMAT[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
     offset += bytes.byteLength;

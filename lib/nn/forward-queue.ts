@@ -52,11 +52,11 @@ export function asyncForwardOptions(): Required<AsyncForwardOptions> {
  * `start`.
  */
 export async function runForwardJob<T>(start: (threads: number) => Promise<T>, gradMode?: boolean): Promise<T> {
-  const grad: boolean = gradMode ?? native.isGradEnabled();
+  const grad = gradMode ?? native.isGradEnabled();
   if (running < concurrency) running++;
   else await new Promise<void>((resolve) => waiting.push(resolve));
   try {
-    const previous: boolean = native.isGradEnabled();
+    const previous = native.isGradEnabled();
     native.setGradEnabled(grad);
     let job: Promise<T>;
     try {

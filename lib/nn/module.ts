@@ -4,7 +4,7 @@
  * share storage and gradients with the model, so optimizers written against plain tensors
  * train it.
  */
-import { native } from '../native';
+import { type NativeForwardArgs, native } from '../native';
 import { type ConversionTarget, resolveTarget } from '../conversion-target';
 import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';
@@ -71,7 +71,7 @@ export class Module<C = unknown> {
    */
   async forwardAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Promise<Tensor> {
     const args = this.forwardArgs(x, t, cond, opts);
-    const handle: number = await runForwardJob((threads) => native.modelForwardAsync(...args, threads));
+    const handle = await runForwardJob((threads) => native.modelForwardAsync(...args, threads));
     return new Tensor(handle);
   }
 
@@ -82,15 +82,15 @@ export class Module<C = unknown> {
    */
   async forwardManyAsync(entries: { x: Tensor; t: Tensor; cond?: Conditioning }[]): Promise<Tensor[]> {
     const checked = entries.map((e) => this.forwardArgs(e.x, e.t, e.cond ?? {}, {}));
-    const column = (i: number): number[] | null => {
-      const values = checked.map((c) => c[i] as number | null);
+    const column = (i: 3 | 4): number[] | null => {
+      const values = checked.map((c) => c[i]);
       if (values.every((v) => v === null)) return null;
       if (values.some((v) => v === null)) fail('conditioning for every entry or for none', 'entries', 'a mix');
       return values as number[];
     };
-    const args = [this.live('run forward'), checked.map((c) => c[1]), checked.map((c) => c[2]), column(3), column(4), null];
+    const args = [this.live('run forward'), checked.map((c) => c[1]), checked.map((c) => c[2]), column(3), column(4), null] as const;
     // Without grad whatever the mode where the round happens to start: a graph would hold every activation.
-    const handles: number[] = await runForwardJob((threads) => native.modelForwardManyAsync(...args, threads), false);
+    const handles = await runForwardJob((threads) => native.modelForwardManyAsync(...args, threads), false);
     return handles.map((h) => new Tensor(h));
   }
 
@@ -102,11 +102,11 @@ export class Module<C = unknown> {
   async velocityDivergenceAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, probes: Tensor[] | null = null): Promise<[Tensor, Tensor]> {
     const args = this.forwardArgs(x, t, cond, {});
     const probeHandles = probes === null ? null : probes.map((p, i) => asTensor(p, `probes[${i}]`)._h);
-    const [v, div]: number[] = await runForwardJob((threads) => native.modelDivergenceAsync(...args, threads, probeHandles));
+    const [v, div] = await runForwardJob((threads) => native.modelDivergenceAsync(...args, threads, probeHandles));
     return [new Tensor(v), new Tensor(div)];
   }
 
-  private forwardArgs(x: Tensor, t: Tensor, cond: Conditioning, opts: ForwardOptions): unknown[] {
+  private forwardArgs(x: Tensor, t: Tensor, cond: Conditioning, opts: ForwardOptions): NativeForwardArgs {
     const id = this.live('run forward');
     asTensor(x, 'x');
     asTensor(t, 't');
@@ -189,7 +189,7 @@ export class Module<C = unknown> {
   private parameterMap(): Map<string, Tensor> {
     const id = this.live('read parameters');
     if (this.named === undefined) {
-      const [names, handles]: [string[], number[]] = native.modelParameters(id);
+      const [names, handles] = native.modelParameters(id);
       // Owned by the module (released by dispose()), never by the scope they are read in.
       this.named = new Map(names.map((name, i) => [name, keep(new Tensor(handles[i]))]));
     }

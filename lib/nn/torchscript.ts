@@ -31,7 +31,7 @@ export class ScriptModule {
   forward(x: Tensor, opts: ScriptForwardOptions = {}): Tensor | Tensor[] {
     if (this.id === 0) throw new DisposedError('ERR_DISPOSED', `Cannot run ${this.file}: the TorchScript module was disposed`);
     const out = native.scriptForward(this.id, asTensor(x, 'x')._h, checkBool(checkOptions(opts, 'opts').grad ?? false, 'grad'));
-    return Array.isArray(out) ? out.map((h: number) => new Tensor(h)) : new Tensor(out);
+    return Array.isArray(out) ? out.map((h) => new Tensor(h)) : new Tensor(out);
   }
 
   /** Releases the module. Idempotent. */

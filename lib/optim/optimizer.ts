@@ -100,7 +100,7 @@ export abstract class Optimizer {
 
 /** Zero tensors shaped like each parameter, owned by the optimizer (not by any scope). */
 export function zerosLikeEach(params: Tensor[]): Tensor[] {
-  const list: number[] = native.zerosLikeList(handles(params));
+  const list = native.zerosLikeList(handles(params));
   return list.map((h) => keep(new Tensor(h)));
 }
 

@@ -47,7 +47,7 @@ export class SGD extends Optimizer {
   }
 
   protected update(params: number[]): void {
-    const flags: boolean[] = native.sgdStep(params, handles(this.buffers), this.seeded, this.lrValue, this.momentum, this.dampening, this.weightDecay, this.nesterov, this.maximize);
+    const flags = native.sgdStep(params, handles(this.buffers), this.seeded, this.lrValue, this.momentum, this.dampening, this.weightDecay, this.nesterov, this.maximize);
     this.seeded = flags.map(Number);
   }
 

@@ -1,0 +1,23 @@
+/** native/kernels.cpp: fused kernels of the solvers' and the trainer's inner loops. */
+import { type DTypeCode, type Handle, exportNames } from './types';
+
+export interface KernelsBinding {
+  /** base + Σ coeffs[i]·terms[i], zero coefficients skipped. */
+  linearCombination(base: Handle | null, terms: readonly Handle[], coeffs: readonly number[]): Handle;
+  /** [σ·x0 + α·x1, σ'·x0 + α'·x1] in x1's dtype. */
+  affineSample(x0: Handle, x1: Handle, alpha: Handle, sigma: Handle, dAlpha: Handle, dSigma: Handle): [xt: Handle, ut: Handle];
+  /** base + Σ (weights[i]·h)·terms[i], torchdiffeq's order of operations. */
+  stageSum(base: Handle | null, terms: readonly Handle[], weights: readonly number[], h: number): Handle;
+  /** The SIMD width the single-pass stage sum reproduces for n terms of dtype; 0: libtorch ops. */
+  stageSumLanes(dtype: DTypeCode, n: number): number;
+  /** RMS(err / (atol + rtol·max(|y0|, |y1|))). */
+  errorRatio(err: Handle, y0: Handle, y1: Handle, rtol: number, atol: number): number;
+  errorRatioSinglePass(dtype: DTypeCode): boolean;
+  rmsNorm(t: Handle): number;
+  allFinite(t: Handle): boolean;
+}
+
+export const KERNELS_EXPORTS = exportNames<KernelsBinding>({
+  linearCombination: true, affineSample: true, stageSum: true, stageSumLanes: true, errorRatio: true,
+  errorRatioSinglePass: true, rmsNorm: true, allFinite: true,
+});
