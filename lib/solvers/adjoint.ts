@@ -15,10 +15,10 @@
  */
 import { Tensor } from '../tensor';
 import { keep, tidy } from '../scope';
-import { enableGrad, grad, noGrad } from '../autograd';
+import { enableGrad, noGrad } from '../autograd';
 import { customFunction } from '../custom-function';
 import { zeros } from '../creation';
-import { rmsNorm } from '../kernels';
+import { adjointVjp, rmsNorm } from '../kernels';
 import { checkFunction, checkOneOf, checkOptions, describe, fail } from '../validate';
 import { ShapeError } from '../errors';
 import { checkTimes, odeint, odeintInternal, type OdeintOptions, type OdeSolution, type SolverOptions } from './odeint';
@@ -158,12 +158,8 @@ function augmentedDynamics(f: OdeFunction, tuple: boolean, n: number, params: Te
       if (!Array.isArray(out) || out.length !== n || !out.every((o) => o instanceof Tensor)) {
         throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${tuple ? `an array of ${n} Tensors` : 'a Tensor'} for the output of f at t = ${t} but received ${describe(raw)}`);
       }
-      const inputs = [...ys, ...params];
-      const differentiable = out.some((o) => o.requiresGrad);
-      const vjps = differentiable
-        ? grad(out, inputs, { gradOutputs: s.slice(n, 2 * n).map((a) => a.mul(-1)), allowUnused: true })
-        : inputs.map(() => null);
-      return [...out.map((o) => o.detach()), ...vjps.map((v, k) => v ?? zeros(inputs[k].shape, { dtype: inputs[k].dtype, device: inputs[k].device }))];
+      const { outputs, products } = adjointVjp(out as Tensor[], [...ys, ...params], s.slice(n, 2 * n), n);
+      return [...outputs, ...products];
     });
 }
 
