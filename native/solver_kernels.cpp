@@ -13,6 +13,7 @@
 // ratio's single pass is checked the same way, once per dtype.
 #include "solver_kernels.h"
 #include "errors.h"
+#include "stage_sum_grad.h"
 
 #include <atomic>
 #include <cstring>
@@ -193,6 +194,17 @@ bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor
   return true;
 }
 
+// Whether the single pass applies but for a graph to record: grad mode on and some input
+// requiring grad, each a plain tensor as fusable() asks.
+bool recordsFusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms) {
+  if (!at::GradMode::is_enabled()) return false;
+  bool any = base.has_value() && base->requires_grad();
+  for (const at::Tensor& t : terms) any = any || t.requires_grad();
+  if (!any) return false;
+  at::NoGradGuard noGrad;
+  return fusable(base, terms);
+}
+
 // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
 // in that dtype; for float64 and float32 the host forms exactly those products.
 template <typename T>
@@ -201,6 +213,16 @@ at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<a
   for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<T>(weights[j]) * static_cast<T>(h);
   const int n = static_cast<int>(terms.size());
   const at::TensorOptions options = terms[0].options().requires_grad(false);
+  if (recordsFusable(base, terms)) {
+    // The same bits from the single pass without a graph, then one node for the gradient
+    // (stage_sum_grad.cpp) in place of the op sequence's four.
+    at::Tensor out;
+    {
+      at::NoGradGuard noGrad;
+      out = stageSumAs<T>(base, terms, weights, h);
+    }
+    return attachStageSumGrad(std::move(out), base, terms, std::vector<double>(c.begin(), c.end()));
+  }
   const int lanes = fusable(base, terms) ? lanesFor<T>(n) : 0;
   if (lanes == 0) return opStageSum(base, terms, at::tensor(c, options));
   at::Tensor out = at::empty(base.has_value() ? base->sizes() : terms[0].sizes(), options);
