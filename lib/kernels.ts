@@ -101,3 +101,22 @@ export function sinkhornPlan(cost: Tensor, reg: number, maxIterations: number, t
 export function planPairing(plan: Tensor, sample: boolean): Tensor {
   return new Tensor(native.otPairing(live(plan, 'planPairing'), sample));
 }
+
+// ---- adjoint (native/adjoint_kernels.cpp) ----------------------------------------------
+
+/**
+ * The adjoint ODE's products in one call: f's `outputs` cut from the graph, then
+ * −aᵀ·∂outputs/∂inputs for each input (zeros where the outputs do not depend on it), with
+ * `adjoints` the a of each output. inputs are the `stateCount` state components, then the
+ * parameters; the graph of `outputs` is freed.
+ */
+export function adjointVjp(outputs: Tensor[], inputs: Tensor[], adjoints: Tensor[], stateCount: number): { outputs: Tensor[]; products: Tensor[] } {
+  const handles = native.adjointVjp(
+    outputs.map((t) => t._h),
+    inputs.map((t) => t._h),
+    adjoints.map((t) => t._h),
+    stateCount,
+  ) as number[];
+  const tensors = handles.map((h) => new Tensor(h));
+  return { outputs: tensors.slice(0, outputs.length), products: tensors.slice(outputs.length) };
+}

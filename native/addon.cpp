@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerIO(env, exports, *state);
   registerTorchScript(env, exports, *state);
   registerOT(env, exports, *state);
+  registerAdjointKernels(env, exports, *state);
   return exports;
 }
 

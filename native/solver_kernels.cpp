@@ -13,10 +13,12 @@
 // ratio's single pass is checked the same way, once per dtype.
 #include "solver_kernels.h"
 #include "errors.h"
+#include "stage_sum_grad.h"
 
 #include <atomic>
 #include <cstring>
 #include <random>
+#include <algorithm>
 
 namespace flowmatch {
 
@@ -28,37 +30,69 @@ constexpr int kMaxTerms = 32;
 // Elements per thread chunk: below this the single pass stays on the calling thread.
 constexpr int64_t kGrain = 32768;
 
-// libtorch's row_sum: four partial sums over interleaved items (item i to partial i mod 4
-// for the first 4·⌊n/4⌋ items, the rest to partial 0), then folded into partial 0. Below
-// 16 rows per partial the cascade levels stay zero, and adding them is kept for the
-// signed zeros.
-template <typename T, typename Get>
-T rowSum(Get get, int n) {
-  T partial[4] = {T(0), T(0), T(0), T(0)};
-  const int groups = n / 4;
+// Elements computed together: every element goes through the same fixed sequence of
+// roundings (it depends only on the term count and the SIMD width below), so the sequence
+// runs on a block of elements at a time, one operation across the block after another.
+// The loops over the block vectorize; each element's arithmetic, and so its bits, is what
+// the one-element-at-a-time form computes.
+constexpr int kBlock = 64;
+
+// libtorch's row_sum over `count` items, item i being a block of values: four partial sums
+// over interleaved items (item i to partial i mod 4 for the first 4·⌊count/4⌋ items, the
+// rest to partial 0), then folded into partial 0. Below 16 rows per partial the cascade
+// levels stay zero, and adding them is kept for the signed zeros. Writes m values to out.
+template <typename T, typename Item>
+void rowSum(T* out, Item item, int count, int m) {
+  T partial[4][kBlock];
+  for (int k = 0; k < 4; ++k) {
+    for (int b = 0; b < m; ++b) partial[k][b] = T(0);
+  }
+  const int groups = count / 4;
   for (int r = 0; r < groups; ++r) {
-    for (int k = 0; k < 4; ++k) partial[k] += get(4 * r + k);
+    for (int k = 0; k < 4; ++k) {
+      const T* x = item(4 * r + k);
+      for (int b = 0; b < m; ++b) partial[k][b] += x[b];
+    }
   }
   for (int level = 1; level < 4; ++level) {
-    for (int k = 0; k < 4; ++k) partial[k] += T(0);
+    for (int k = 0; k < 4; ++k) {
+      for (int b = 0; b < m; ++b) partial[k][b] += T(0);
+    }
   }
-  for (int i = groups * 4; i < n; ++i) partial[0] += get(i);
-  for (int k = 1; k < 4; ++k) partial[0] += partial[k];
-  return partial[0];
+  for (int i = groups * 4; i < count; ++i) {
+    const T* x = item(i);
+    for (int b = 0; b < m; ++b) partial[0][b] += x[b];
+  }
+  for (int k = 1; k < 4; ++k) {
+    for (int b = 0; b < m; ++b) partial[0][b] += partial[k][b];
+  }
+  for (int b = 0; b < m; ++b) out[b] = partial[0][b];
 }
 
 // libtorch's sum over a contiguous last dim of n items for SIMD vectors of `lanes`
-// elements: with fewer items than lanes, rowSum over the items; otherwise rowSum over
-// whole vectors lane by lane, then the leftover items and the lanes in order into one
-// scalar. The output starts at zero and the sum is accumulated into it.
+// elements, for m elements at once (x[i] holds item i of each): with fewer items than
+// lanes, rowSum over the items; otherwise rowSum over whole vectors lane by lane, then the
+// leftover items and the lanes in order into one scalar. The output starts at zero and the
+// sum is accumulated into it.
 template <typename T>
-T torchInnerSum(const T* x, int n, int lanes) {
-  if (n < lanes) return T(0) + rowSum<T>([x](int i) { return x[i]; }, n);
+void torchInnerSum(T* out, const T (*x)[kBlock], int n, int lanes, int m) {
+  T part[kBlock];
+  if (n < lanes) {
+    rowSum<T>(part, [x](int i) { return x[i]; }, n, m);
+    for (int b = 0; b < m; ++b) out[b] = T(0) + part[b];
+    return;
+  }
   const int vectors = n / lanes;
-  T total = T(0);
-  for (int i = vectors * lanes; i < n; ++i) total += x[i];
-  for (int lane = 0; lane < lanes; ++lane) total += rowSum<T>([x, lanes, lane](int i) { return x[i * lanes + lane]; }, vectors);
-  return T(0) + total;
+  T total[kBlock];
+  for (int b = 0; b < m; ++b) total[b] = T(0);
+  for (int i = vectors * lanes; i < n; ++i) {
+    for (int b = 0; b < m; ++b) total[b] += x[i][b];
+  }
+  for (int lane = 0; lane < lanes; ++lane) {
+    rowSum<T>(part, [x, lanes, lane](int i) { return x[i * lanes + lane]; }, vectors, m);
+    for (int b = 0; b < m; ++b) total[b] += part[b];
+  }
+  for (int b = 0; b < m; ++b) out[b] = T(0) + total[b];
 }
 
 // out[e] = base[e] + Σ_j terms[j][e]·c[j] with the products rounded one by one and summed
@@ -69,11 +103,23 @@ template <typename T>
 void fusedStageSum(T* out, const T* base, const std::vector<const T*>& terms, const std::vector<T>& c, int64_t numel, int lanes) {
   const int n = static_cast<int>(terms.size());
   at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
-    T products[kMaxTerms];
-    for (int64_t e = begin; e < end; ++e) {
-      for (int j = 0; j < n; ++j) products[j] = terms[j][e] * c[j];
-      const T sum = torchInnerSum(products, n, lanes);
-      out[e] = base != nullptr ? base[e] + sum : sum;
+    T products[kMaxTerms][kBlock];
+    T sum[kBlock];
+    for (int64_t e = begin; e < end; e += kBlock) {
+      const int m = static_cast<int>(std::min<int64_t>(kBlock, end - e));
+      for (int j = 0; j < n; ++j) {
+        const T* t = terms[j] + e;
+        const T cj = c[j];
+        for (int b = 0; b < m; ++b) products[j][b] = t[b] * cj;
+      }
+      torchInnerSum<T>(sum, products, n, lanes, m);
+      T* o = out + e;
+      if (base != nullptr) {
+        const T* y = base + e;
+        for (int b = 0; b < m; ++b) o[b] = y[b] + sum[b];
+      } else {
+        for (int b = 0; b < m; ++b) o[b] = sum[b];
+      }
     }
   });
 }
@@ -148,6 +194,17 @@ bool fusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor
   return true;
 }
 
+// Whether the single pass applies but for a graph to record: grad mode on and some input
+// requiring grad, each a plain tensor as fusable() asks.
+bool recordsFusable(const c10::optional<at::Tensor>& base, const std::vector<at::Tensor>& terms) {
+  if (!at::GradMode::is_enabled()) return false;
+  bool any = base.has_value() && base->requires_grad();
+  for (const at::Tensor& t : terms) any = any || t.requires_grad();
+  if (!any) return false;
+  at::NoGradGuard noGrad;
+  return fusable(base, terms);
+}
+
 // torchdiffeq multiplies its tableau row (cast to the state's dtype) by dt (cast likewise)
 // in that dtype; for float64 and float32 the host forms exactly those products.
 template <typename T>
@@ -156,6 +213,16 @@ at::Tensor stageSumAs(const c10::optional<at::Tensor>& base, const std::vector<a
   for (size_t j = 0; j < c.size(); ++j) c[j] = static_cast<T>(weights[j]) * static_cast<T>(h);
   const int n = static_cast<int>(terms.size());
   const at::TensorOptions options = terms[0].options().requires_grad(false);
+  if (recordsFusable(base, terms)) {
+    // The same bits from the single pass without a graph, then one node for the gradient
+    // (stage_sum_grad.cpp) in place of the op sequence's four.
+    at::Tensor out;
+    {
+      at::NoGradGuard noGrad;
+      out = stageSumAs<T>(base, terms, weights, h);
+    }
+    return attachStageSumGrad(std::move(out), base, terms, std::vector<double>(c.begin(), c.end()));
+  }
   const int lanes = fusable(base, terms) ? lanesFor<T>(n) : 0;
   if (lanes == 0) return opStageSum(base, terms, at::tensor(c, options));
   at::Tensor out = at::empty(base.has_value() ? base->sizes() : terms[0].sizes(), options);

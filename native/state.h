@@ -57,5 +57,6 @@ void registerOptim(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerIO(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerTorchScript(Napi::Env env, Napi::Object exports, AddonState& state);
 void registerOT(Napi::Env env, Napi::Object exports, AddonState& state);
+void registerAdjointKernels(Napi::Env env, Napi::Object exports, AddonState& state);
 
 }  // namespace flowmatch

@@ -15,10 +15,10 @@
  */
 import { Tensor } from '../tensor';
 import { keep, tidy } from '../scope';
-import { enableGrad, grad, noGrad } from '../autograd';
+import { enableGrad, isGradEnabled, noGrad } from '../autograd';
 import { customFunction } from '../custom-function';
 import { zeros } from '../creation';
-import { rmsNorm } from '../kernels';
+import { adjointVjp, rmsNorm } from '../kernels';
 import { checkFunction, checkOneOf, checkOptions, describe, fail } from '../validate';
 import { ShapeError } from '../errors';
 import { checkTimes, odeint, odeintInternal, type OdeintOptions, type OdeSolution, type SolverOptions } from './odeint';
@@ -73,7 +73,8 @@ const FORWARD_ONLY = ['norm', 'stepBudget'];
 /**
  * Solves as odeint does and returns a solution whose gradients (with respect to y0 and
  * opts.adjointParams) come from the adjoint ODE. backward() or grad() through it must be
- * called synchronously from JS, on CPU tensors (lib/custom-function.ts says why).
+ * called synchronously from JS (lib/custom-function.ts says why); the tensors may be on CPU
+ * or CUDA.
  */
 export function odeintAdjoint(f: (t: number, y: Tensor) => Tensor, y0: Tensor, t: number[] | Tensor, opts?: OdeintAdjointOptions): OdeAdjointSolution<Tensor>;
 export function odeintAdjoint(f: (t: number, y: Tensor[]) => Tensor[], y0: Tensor[], t: number[] | Tensor, opts?: OdeintAdjointOptions): OdeAdjointSolution<Tensor[]>;
@@ -112,11 +113,22 @@ export function odeintAdjoint(f: OdeFunction, y0: Tensor | Tensor[], t: number[]
   };
 
   const dynamics = augmentedDynamics(f, tuple, n, params);
-  const outputs = customFunction(
-    [...y0s, ...params],
-    saved,
-    (grads) =>
+  const inputs = [...y0s, ...params];
+  // libtorch's engine runs a node on the thread of the device its incoming gradients are on:
+  // for a CUDA solution one of its device threads, where the JS backward cannot run
+  // (lib/custom-function.ts). A component on a CUDA device therefore joins the graph as a CPU
+  // copy moved back to the device: that move's backward brings the gradient to the CPU, and
+  // the node runs on the thread that called backward(), as for CPU tensors.
+  const devices = saved.map((s) => s.device);
+  const recording = isGradEnabled() && inputs.some((x) => x.requiresGrad);
+  const viaCpu = devices.map((d) => recording && d.startsWith('cuda'));
+  const nodeOutputs = saved.map((s, c) => (viaCpu[c] ? s.to('cpu') : s));
+  const joined = customFunction(
+    inputs,
+    nodeOutputs,
+    (incoming) =>
       noGrad(() => {
+        const grads = incoming.map((g, c) => (viaCpu[c] ? g.to(devices[c]) : g));
         stats.runs++;
         const last = times.length - 1;
         let y = saved.map((s) => s.select(0, last));
@@ -145,6 +157,13 @@ export function odeintAdjoint(f: OdeFunction, y0: Tensor | Tensor[], t: number[]
       for (const s of saved) s.dispose();
     },
   );
+  const outputs = joined.map((o, c) => {
+    if (!viaCpu[c]) return o;
+    const onDevice = o.to(devices[c]);
+    o.dispose();
+    nodeOutputs[c].dispose();
+    return onDevice;
+  });
   return { ...sol, solution: tuple ? outputs : outputs[0], backward: stats };
 }
 
@@ -158,12 +177,8 @@ function augmentedDynamics(f: OdeFunction, tuple: boolean, n: number, params: Te
       if (!Array.isArray(out) || out.length !== n || !out.every((o) => o instanceof Tensor)) {
         throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${tuple ? `an array of ${n} Tensors` : 'a Tensor'} for the output of f at t = ${t} but received ${describe(raw)}`);
       }
-      const inputs = [...ys, ...params];
-      const differentiable = out.some((o) => o.requiresGrad);
-      const vjps = differentiable
-        ? grad(out, inputs, { gradOutputs: s.slice(n, 2 * n).map((a) => a.mul(-1)), allowUnused: true })
-        : inputs.map(() => null);
-      return [...out.map((o) => o.detach()), ...vjps.map((v, k) => v ?? zeros(inputs[k].shape, { dtype: inputs[k].dtype, device: inputs[k].device }))];
+      const { outputs, products } = adjointVjp(out as Tensor[], [...ys, ...params], s.slice(n, 2 * n), n);
+      return [...outputs, ...products];
     });
 }
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import * as fm from '../../lib/index';
+import { expm, LINEAR_A, LINEAR_T } from '../helpers/gradient-problems';
 
 // CUDA paths run where a device exists; elsewhere the tests are skipped with the reason.
 const available = fm.cuda.isAvailable();
@@ -139,6 +140,35 @@ cudaTest('CUDA: the native MLP moves a CPU time to the device of x', (t) => {
     t.is(v.device, DEVICE);
   });
   mlp.dispose();
+});
+
+// odeintAdjoint on the device: its JS backward must still run (on the thread that called
+// backward), and the gradients of y' = A·y must match the matrix exponential's, computed on
+// the CPU by autograd through a Taylor series (no ODE solver involved).
+cudaTest('CUDA: odeintAdjoint gradients of y\' = A·y match the matrix exponential, and land on the device', (t) => {
+  fm.tidy(() => {
+    const f64cpu = { dtype: 'float64' as const };
+    const f64 = { dtype: 'float64' as const, device: DEVICE as fm.Device };
+    const weights = LINEAR_T.map((_, i) => [0, 1, 2].map((j) => Math.sin(1 + 3 * i + j)));
+    const refA = fm.tensor(LINEAR_A, f64cpu).requiresGrad_();
+    const refY0 = fm.tensor([1, -0.5, 0.25], f64cpu).requiresGrad_();
+    const ys = fm.stack(LINEAR_T.map((s) => expm(refA.mul(s)).matmul(refY0)));
+    const [refGy, refGa] = fm.grad(ys.mul(fm.tensor(weights, f64cpu)).sum(), [refY0, refA]) as fm.Tensor[];
+
+    const a = fm.tensor(LINEAR_A, f64).requiresGrad_();
+    const y0 = fm.tensor([1, -0.5, 0.25], f64).requiresGrad_();
+    const sol = fm.odeintAdjoint((_t, y) => a.matmul(y), y0, LINEAR_T, { rtol: 1e-9, atol: 1e-11, adjointParams: [a] });
+    t.is(sol.solution.device, DEVICE);
+    sol.solution.mul(fm.tensor(weights, f64)).sum().backward();
+    t.is(sol.backward.runs, 1);
+    t.is(y0.grad!.device, DEVICE);
+    t.is(a.grad!.device, DEVICE);
+    const gap = (x: fm.Tensor, ref: fm.Tensor): number => x.to('cpu').sub(ref).abs().max().item() as number;
+    const errY = gap(y0.grad!, refGy);
+    const errA = gap(a.grad!, refGa);
+    t.log(`max error dL/dy0 ${errY.toExponential(2)}, dL/dA ${errA.toExponential(2)}; backward NFE ${sol.backward.nfe}`);
+    t.true(errY < 2e-8 && errA < 2e-8, `errors ${errY}, ${errA}`);
+  });
 });
 
 test('CUDA availability is reported consistently', (t) => {
