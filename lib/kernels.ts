@@ -116,7 +116,7 @@ export function adjointVjp(outputs: Tensor[], inputs: Tensor[], adjoints: Tensor
     inputs.map((t) => t._h),
     adjoints.map((t) => t._h),
     stateCount,
-  ) as number[];
+  );
   const tensors = handles.map((h) => new Tensor(h));
   return { outputs: tensors.slice(0, outputs.length), products: tensors.slice(outputs.length) };
 }

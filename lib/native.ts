@@ -6,6 +6,7 @@
  * context-aware: each worker_thread loads its own copy of the state (its own tensor table).
  */
 import { FlowmatchError, makeNativeError } from './errors';
+import { ADJOINT_KERNELS_EXPORTS, type AdjointKernelsBinding } from './native/adjoint-kernels';
 import { AUTOGRAD_EXPORTS, type AutogradBinding } from './native/autograd';
 import { CREATION_EXPORTS, type CreationBinding } from './native/creation';
 import { CUSTOM_FUNCTION_EXPORTS, type CustomFunctionBinding } from './native/custom-function';
@@ -33,6 +34,7 @@ export interface NativeBinding
     AutogradBinding,
     CustomFunctionBinding,
     KernelsBinding,
+    AdjointKernelsBinding,
     ModulesBinding,
     OptimBinding,
     IoBinding,
@@ -49,6 +51,7 @@ export const NATIVE_EXPORTS: readonly (keyof NativeBinding)[] = [
   ...AUTOGRAD_EXPORTS,
   ...CUSTOM_FUNCTION_EXPORTS,
   ...KERNELS_EXPORTS,
+  ...ADJOINT_KERNELS_EXPORTS,
   ...MODULES_EXPORTS,
   ...OPTIM_EXPORTS,
   ...IO_EXPORTS,
