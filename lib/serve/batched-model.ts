@@ -36,12 +36,16 @@ export class BatchedModel {
   // Jobs start outside every request's scope: their results belong to the request they are
   // for, which adopts them (evaluate), not to whichever request happened to start the job.
   private readonly send = AsyncResource.bind(() => this.flush());
+  /** Whether a round runs as one batch-invariant forward over all its rows (a silu / relu MLP). */
+  readonly merge: boolean;
 
   constructor(
     private readonly model: Module,
     private readonly maxWaitMs: number,
     readonly numClasses: number | undefined,
-  ) {}
+  ) {
+    this.merge = model.supportsMergedForward();
+  }
 
   forward(): Tensor {
     throw new FlowmatchError('ERR_ASYNC_ONLY', 'a sampler evaluates its model asynchronously only (forwardAsync)');
@@ -88,7 +92,9 @@ export class BatchedModel {
     this.waiting = [];
     this.inFlight = true;
     try {
-      const out = await this.model.forwardManyAsync(round.map((e) => ({ x: e.x, t: e.t, cond: e.cond })));
+      const out = this.merge && round.every((e) => e.cond === undefined || (e.cond.labels === undefined && e.cond.lowRes === undefined))
+        ? await this.model.forwardMergedAsync(round.map((e) => ({ x: e.x, t: e.t })))
+        : await this.model.forwardManyAsync(round.map((e) => ({ x: e.x, t: e.t, cond: e.cond })));
       this.onJob?.(round.length, round.reduce((sum, e) => sum + e.x.shape[0], 0));
       round.forEach((e, i) => e.resolve(out[i]));
     } catch (e) {
