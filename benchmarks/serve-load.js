@@ -10,6 +10,10 @@
 // under load (a probe every 20 ms), and flowmatch's RSS after the first 500 requests and
 // at the end. Targets: 0 errors and 0 5xx; /healthz p99 ≤ 50 ms; MLP throughput ≥ 2× and
 // U-Net ≥ 1× FastAPI's; RSS growth ≤ 50 MB.
+//
+// For iteration (`--quick` is a smoke run): SERVE_LOAD_MLP_REQUESTS / SERVE_LOAD_UNET_REQUESTS
+// set the request counts, SERVE_LOAD_ONLY=mlp|unet runs one scenario, SERVE_LOAD_ARGS adds
+// options to `flowmatch serve` (e.g. "--workers 2"), SERVE_LOAD_NO_OFF=1 skips batching off.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -112,35 +116,42 @@ async function main({ mode = 'standard' } = {}) {
     const unetRun = path.join(dir, 'unet');
     train(mlpRun, ['--dataset', 'checkerboard', '--steps', String(size(mode, { quick: 20, standard: 300 })), '--hidden', '256,256,256']);
     train(unetRun, ['--dataset', 'fashion-mnist', '--steps', '2', '--model-channels', '32', '--channel-mult', '1,2,2', '--num-res-blocks', '1', '--attention-resolutions', '14', '--num-heads', '1']);
+    const override = (name, value) => (process.env[name] ? Number(process.env[name]) : value);
     const scenarios = [
-      { label: 'MLP n=64 Euler 20', run: mlpRun, kind: 'mlp', n: 64, body: { n: 64, method: 'euler', steps: 20 }, amount: size(mode, { quick: 300, standard: 10000 }), connections: 32 },
-      { label: 'U-Net n=4 midpoint 10', run: unetRun, kind: 'unet', n: 4, body: { n: 4, method: 'midpoint', steps: 10 }, amount: size(mode, { quick: 16, standard: 500 }), connections: 16 },
-    ];
+      { label: 'MLP n=64 Euler 20', run: mlpRun, kind: 'mlp', n: 64, body: { n: 64, method: 'euler', steps: 20 }, amount: override('SERVE_LOAD_MLP_REQUESTS', size(mode, { quick: 300, standard: 10000 })), connections: 32 },
+      { label: 'U-Net n=4 midpoint 10', run: unetRun, kind: 'unet', n: 4, body: { n: 4, method: 'midpoint', steps: 10 }, amount: override('SERVE_LOAD_UNET_REQUESTS', size(mode, { quick: 16, standard: 500 })), connections: 16 },
+    ].filter((s) => !process.env.SERVE_LOAD_ONLY || s.kind === process.env.SERVE_LOAD_ONLY);
+    const extra = (process.env.SERVE_LOAD_ARGS || '').split(/\s+/).filter(Boolean);
     const env = { FLOWMATCH_THREADS: String(THREADS), PYTHONPATH: resolver.pythonPathWithLocal() };
     const results = [];
     let port = 18700 + (process.pid % 500);
     for (const s of scenarios) {
       const sides = {};
-      for (const [name, maxBatch] of [['flowmatch (batching on)', 1024], ['flowmatch (batching off)', s.n]]) {
+      const variants = [['flowmatch (batching on)', 1024], ['flowmatch (batching off)', s.n]].filter(([name]) => !(process.env.SERVE_LOAD_NO_OFF && name.includes('off')));
+      for (const [name, maxBatch] of variants) {
         const p = port++;
-        sides[name] = await side(name, () => start(process.execPath, ['--import=tsx', CLI, 'serve', '--run', s.run, '--port', String(p), '--max-batch', String(maxBatch), '--max-queue', '1024'], env, p), p, s, (c) => c.pid);
+        sides[name] = await side(name, () => start(process.execPath, ['--import=tsx', CLI, 'serve', '--run', s.run, '--port', String(p), '--max-batch', String(maxBatch), '--max-queue', '1024', ...extra], env, p), p, s, (c) => c.pid);
       }
       const p = port++;
       sides.fastapi = await side('FastAPI + uvicorn + torch', () => start(process.env.FLOWMATCH_PYTHON || 'python3', [path.join(__dirname, 'serve_fastapi.py')], { ...env, KIND: s.kind, HIDDEN: '256,256,256', WEIGHTS: path.join(s.run, 'model.safetensors'), PORT: String(p) }, p), p, s);
       results.push({ scenario: s.label, requests: s.amount, connections: s.connections, sides });
     }
-    const [mlp, unet] = results;
+    const mlp = results.find((r) => r.scenario.startsWith('MLP'));
+    const unet = results.find((r) => r.scenario.startsWith('U-Net'));
     const on = (r) => r.sides['flowmatch (batching on)'];
-    const ratioMlp = on(mlp).requests_per_s / mlp.sides.fastapi.requests_per_s;
-    const ratioUnet = on(unet).requests_per_s / unet.sides.fastapi.requests_per_s;
+    const ratio = (r) => (r === undefined ? NaN : on(r).requests_per_s / r.sides.fastapi.requests_per_s);
+    const ratioMlp = ratio(mlp);
+    const ratioUnet = ratio(unet);
     const all = results.flatMap((r) => Object.values(r.sides));
     const flowmatchSides = all.filter((s) => s.side.startsWith('flowmatch'));
     const rssGrowth = Math.max(...flowmatchSides.map((s) => s.rss_end_mb - s.rss_first_mb));
     const result = {
       name: 'flowmatch serve vs FastAPI + uvicorn + torch',
-      flowmatch_s: 1 / on(mlp).requests_per_s,
-      python_s: 1 / mlp.sides.fastapi.requests_per_s,
+      flowmatch_s: mlp ? 1 / on(mlp).requests_per_s : NaN,
+      python_s: mlp ? 1 / mlp.sides.fastapi.requests_per_s : NaN,
       ratio: 1 / ratioMlp,
+      ratio_unet: 1 / ratioUnet,
+      serve_args: extra,
       scenarios: results,
       threads: THREADS,
       shared_machine_load: os.loadavg(),

@@ -12,6 +12,7 @@
 
 #include <immintrin.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -298,9 +299,14 @@ at::Tensor mlpForwardBatchInvariant(const MLP& mlp, const at::Tensor& xIn, const
   float* ys = out.data_ptr<float>();
   const Kernel& k = kernel();
   const int64_t blocks = (n + kBlockRows - 1) / kBlockRows;
-  at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
+  // Blocks are handed out one at a time (an atomic counter), not split evenly in advance:
+  // on a machine shared with the event loop (and other processes) a descheduled thread then
+  // delays the job by one block, not by its whole share.
+  std::atomic<int64_t> nextBlock{0};
+  const int64_t teams = std::min<int64_t>(blocks, at::get_num_threads());
+  at::parallel_for(0, teams, 1, [&](int64_t, int64_t) {
     std::vector<float> bufA(kBlockRows * widest), bufB(kBlockRows * widest);
-    for (int64_t b = first; b < last; ++b) {
+    for (int64_t b = nextBlock++; b < blocks; b = nextBlock++) {
       const int64_t row0 = b * kBlockRows, rows = std::min(kBlockRows, n - row0);
       const int64_t tiles = (rows + k.rows - 1) / k.rows;
       // The block's input rows: [x, time features], zero rows past the batch.
