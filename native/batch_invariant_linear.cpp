@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -142,20 +143,25 @@ __attribute__((target("avx2,fma"))) inline __m256 activate256(__m256 v, int act)
 }
 
 __attribute__((target("avx2,fma"))) void tileAvx2(const float* a, int64_t lda, const float* panel, const float* bias, float* c, int64_t ldc, int64_t k, int act) {
-  constexpr int kRows = 3;
-  __m256 acc[kRows][4];
-  for (int r = 0; r < kRows; ++r)
-    for (int v = 0; v < 4; ++v) acc[r][v] = _mm256_loadu_ps(bias + 8 * v);
+  // Written out (no arrays): 12 accumulators, 4 weights and a broadcast fit the 16 registers.
+  const float* a0 = a;
+  const float* a1 = a + lda;
+  const float* a2 = a + 2 * lda;
+  __m256 c00 = _mm256_loadu_ps(bias), c01 = _mm256_loadu_ps(bias + 8), c02 = _mm256_loadu_ps(bias + 16), c03 = _mm256_loadu_ps(bias + 24);
+  __m256 c10 = c00, c11 = c01, c12 = c02, c13 = c03, c20 = c00, c21 = c01, c22 = c02, c23 = c03;
   for (int64_t i = 0; i < k; ++i) {
-    __m256 w[4];
-    for (int v = 0; v < 4; ++v) w[v] = _mm256_loadu_ps(panel + i * kPanel + 8 * v);
-    for (int r = 0; r < kRows; ++r) {
-      const __m256 x = _mm256_set1_ps(a[r * lda + i]);
-      for (int v = 0; v < 4; ++v) acc[r][v] = _mm256_fmadd_ps(x, w[v], acc[r][v]);
-    }
+    const float* w = panel + i * kPanel;
+    const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8), w2 = _mm256_loadu_ps(w + 16), w3 = _mm256_loadu_ps(w + 24);
+    __m256 x = _mm256_broadcast_ss(a0 + i);
+    c00 = _mm256_fmadd_ps(x, w0, c00), c01 = _mm256_fmadd_ps(x, w1, c01), c02 = _mm256_fmadd_ps(x, w2, c02), c03 = _mm256_fmadd_ps(x, w3, c03);
+    x = _mm256_broadcast_ss(a1 + i);
+    c10 = _mm256_fmadd_ps(x, w0, c10), c11 = _mm256_fmadd_ps(x, w1, c11), c12 = _mm256_fmadd_ps(x, w2, c12), c13 = _mm256_fmadd_ps(x, w3, c13);
+    x = _mm256_broadcast_ss(a2 + i);
+    c20 = _mm256_fmadd_ps(x, w0, c20), c21 = _mm256_fmadd_ps(x, w1, c21), c22 = _mm256_fmadd_ps(x, w2, c22), c23 = _mm256_fmadd_ps(x, w3, c23);
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int v = 0; v < 4; ++v) _mm256_storeu_ps(c + r * ldc + 8 * v, activate256(acc[r][v], act));
+  const __m256 out[3][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}};
+  for (int r = 0; r < 3; ++r)
+    for (int v = 0; v < 4; ++v) _mm256_storeu_ps(c + r * ldc + 8 * v, activate256(out[r][v], act));
 }
 
 // ---- dispatch -----------------------------------------------------------------------------
@@ -167,10 +173,14 @@ struct Kernel {
 };
 
 const Kernel& kernel() {
+  // FLOWMATCH_KERNEL_ISA=avx2|scalar caps the choice (read once), so that a test can run
+  // every path on one machine and compare their bits.
   static const Kernel chosen = [] {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return Kernel{tileAvx512, 8};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Kernel{tileAvx2, 3};
+    const char* cap = std::getenv("FLOWMATCH_KERNEL_ISA");
+    const std::string limit = cap == nullptr ? "" : cap;
+    if (limit != "avx2" && limit != "scalar" && __builtin_cpu_supports("avx512f")) return Kernel{tileAvx512, 8};
+    if (limit != "scalar" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Kernel{tileAvx2, 3};
     return Kernel{tileScalar, 1};
   }();
   return chosen;
