@@ -19,6 +19,10 @@ class MLP : public VelocityModel {
   explicit MLP(const MLPConfig& config);
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const Conditioning& cond) override;
 
+  // For the batch-invariant serving forward (batch_invariant_linear.cpp).
+  const MLPConfig& config() const { return config_; }
+  const std::vector<torch::nn::Linear>& layers() const { return layers_; }
+
  private:
   MLPConfig config_;
   std::vector<torch::nn::Linear> layers_;

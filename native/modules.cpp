@@ -1,6 +1,7 @@
 // Native models exposed to JS by id: creation, forward (synchronous and on the libuv
 // thread pool), parameters as shared tensor handles, train/eval, dtype/device moves.
 #include <ATen/autocast_mode.h>
+#include "batch_invariant_linear.h"
 #include "errors.h"
 #include "mlp.h"
 #include "op_macros.h"
@@ -409,6 +410,40 @@ Napi::Value modelAssign(const Args& a) {
   return info.Env().Undefined();
 }
 
+// ---- The batch-invariant serving forward (batch_invariant_linear.h) -------------------
+
+const MLP& batchInvariantMLP(const VelocityModel& model) {
+  if (!supportsBatchInvariantForward(model)) {
+    throw FlowmatchException("ERR_INVALID_ARGUMENT", "the batch-invariant forward runs CPU float32 MLPs with a silu or relu activation");
+  }
+  return static_cast<const MLP&>(model);
+}
+
+// modelSupportsMergedForward(id) -> boolean
+Napi::Value modelSupportsMergedForward(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  return Napi::Boolean::New(info.Env(), supportsBatchInvariantForward(modelOf(a, 0)));
+}
+
+// modelForwardBatchInvariant(id, x, t) -> handle (no grad)
+Napi::Value modelForwardBatchInvariant(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  const MLP& mlp = batchInvariantMLP(modelOf(a, 0));
+  return a.ret(mlpForwardBatchInvariant(mlp, a.tensor(1), a.tensor(2)));
+}
+
+// modelForwardMergedAsync(id, xs[], ts[], threads | null) -> Promise<handles[]>: several
+// requests' evaluations as one batch-invariant forward over their concatenated rows.
+Napi::Value modelForwardMergedAsync(const Napi::CallbackInfo& info, AddonState& s) {
+  Args a(info, s);
+  auto model = sharedModel(a);
+  batchInvariantMLP(*model);
+  std::vector<at::Tensor> xs = a.tensors(1), ts = a.tensors(2);
+  return queueJob(info.Env(), s, "modelForwardMergedAsync", jobThreads(a, 3), false, [model, xs, ts]() {
+    return mlpForwardMerged(static_cast<const MLP&>(*model), xs, ts);
+  });
+}
+
 }  // namespace
 
 void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
@@ -432,6 +467,9 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
     else model.to(device, a.dtype(1));
   });
   FM_INPLACE("modelRelease", a.state().models.erase(static_cast<uint32_t>(a.number(0))));
+  define(env, exports, s, "modelSupportsMergedForward", modelSupportsMergedForward);
+  define(env, exports, s, "modelForwardBatchInvariant", modelForwardBatchInvariant);
+  define(env, exports, s, "modelForwardMergedAsync", modelForwardMergedAsync);
 }
 
 }  // namespace flowmatch

@@ -7,6 +7,7 @@ import { UsageError, parseArgs, usage, type OptionTable } from './args';
 import { loadRun } from '../serve/load-run';
 import { createSampler } from '../serve/sampler';
 import { createServer } from '../serve/server';
+import { useServingThreads } from '../serve/serving-threads';
 
 const OPTIONS: OptionTable = {
   run: { type: 'string', help: 'run folder written by `flowmatch train`' },
@@ -37,6 +38,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const load = { weights: ((o.weights as string | undefined) ?? 'ema') as 'ema' | 'plain' };
   // The main thread's copy answers /v1/log-prob (and samples when there are no workers).
   const run = loadRun(dir, load);
+  // Jobs side by side on one intra-op thread each (serving-threads.ts says why).
+  useServingThreads();
   const sampler = createSampler({
     run: workers > 0 ? dir : run,
     load,

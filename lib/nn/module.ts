@@ -295,6 +295,30 @@ export class Module<C = unknown> {
   [Symbol.dispose](): void {
     this.dispose();
   }
+
+  // ---- the batch-invariant serving forward (native/batch_invariant_linear.cpp) -------------
+
+  /** @internal Whether forwardBatchInvariant / forwardMergedAsync can run this model (a CPU float32 MLP, silu or relu). */
+  supportsMergedForward(): boolean {
+    return native.modelSupportsMergedForward(this.live('run forward'));
+  }
+
+  /**
+   * @internal v(x, t) without grad, each row's bits independent of the other rows in the
+   * batch (the batched sampler's merged rounds). A different rounding from forward()'s.
+   */
+  forwardBatchInvariant(x: Tensor, t: Tensor): Tensor {
+    return new Tensor(native.modelForwardBatchInvariant(this.live('run forward'), asTensor(x, 'x')._h, asTensor(t, 't')._h));
+  }
+
+  /** @internal Several evaluations as ONE batch-invariant forward over their rows, one pool job. */
+  async forwardMergedAsync(entries: { x: Tensor; t: Tensor }[]): Promise<Tensor[]> {
+    const id = this.live('run forward');
+    const xs = entries.map((e, i) => asTensor(e.x, `entries[${i}].x`)._h);
+    const ts = entries.map((e, i) => asTensor(e.t, `entries[${i}].t`)._h);
+    const handles: number[] = await runForwardJob((threads) => native.modelForwardMergedAsync(id, xs, ts, threads), false);
+    return handles.map((h) => new Tensor(h));
+  }
 }
 
 /** Reads a config object that may mix camelCase and snake_case keys, refusing unknown keys. */

@@ -1,7 +1,8 @@
 /**
  * Runs checked requests against one model on this thread's event loop: each request is its
  * own sampleAsync() solve (its own noise, steps and error norm), and all of them evaluate
- * through one BatchedModel, so the model work of a round is one job on the pool.
+ * through one BatchedModel, so the model work of a round is one job on the pool (and for a
+ * silu / relu MLP one forward over the round's rows).
  */
 import { randn, tensor } from '../creation';
 import { scope } from '../scope';

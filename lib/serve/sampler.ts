@@ -2,8 +2,9 @@
  * createSampler: a request queue in front of a model, embeddable in any Node server.
  *
  * Requests run concurrently, up to `maxBatch` model rows at a time (a guided request counts
- * twice its n); the evaluations of all running requests go to the pool together, one job
- * per round (batched-model.ts). Each request is its own solve: its noise comes from its own
+ * twice its n); the evaluations of the running requests go to the pool in rounds, one job
+ * per round (batched-model.ts; a silu / relu MLP's round is ONE batch-invariant forward over
+ * all its rows). Each request is its own solve: its noise comes from its own
  * seed, and an adaptive method's steps from its own error norm, so a request gets the same
  * bytes alone or merged with any others, whatever their methods, steps or tolerances (so
  * nothing needs to match for requests to share a round). Requests that do not fit wait in a

@@ -26,7 +26,11 @@ test.serial('a seeded request gives the same bytes alone and merged with others 
   const run = loadRun(runDir);
   const sampler = createSampler({ run, maxWaitMs: 5 });
   const rounds: number[] = [];
-  sampler.onRound = (requests) => rounds.push(requests);
+  const roundRows: number[] = [];
+  sampler.onRound = (requests, rows) => {
+    rounds.push(requests);
+    roundRows.push(rows);
+  };
   const euler = await sampler.sample({ n: 5, seed: 7, method: 'euler', steps: 20 });
   const dopri = await sampler.sample({ n: 5, seed: 7, method: 'dopri5', rtol: 1e-4, atol: 1e-4 });
   rounds.length = 0;
@@ -37,7 +41,10 @@ test.serial('a seeded request gives the same bytes alone and merged with others 
     sampler.sample({ n: 5, seed: 7, method: 'dopri5', rtol: 1e-4, atol: 1e-4 }),
     sampler.sample({ n: 3, seed: 3, method: 'midpoint', steps: 20 }),
   ]);
-  t.true(Math.max(...rounds) >= 4, `requests shared rounds (largest ${Math.max(...rounds)})`);
+  // Two rounds alternate, each with a share of the running requests (batched-model.ts): 3 of 5.
+  t.true(Math.max(...rounds) >= 3, `requests shared rounds (largest ${Math.max(...rounds)})`);
+  // The checkerboard MLP (silu) merges a round into one forward over more rows than any one request has.
+  t.true(Math.max(...roundRows) > 64, `merged rows (largest round ${Math.max(...roundRows)} rows)`);
   t.true(same(euler.samples, merged[1].samples));
   t.true(same(dopri.samples, merged[3].samples));
   t.is(dopri.nfe, merged[3].nfe);
@@ -46,6 +53,31 @@ test.serial('a seeded request gives the same bytes alone and merged with others 
   t.false(same(euler.samples, (await sampler.sample({ n: 5, seed: 8, method: 'euler', steps: 20 })).samples));
   await sampler.close();
   run.dispose();
+});
+
+test.serial('a model without the merged forward (per-request forwards), under the serving thread policy: the same bytes alone and merged', async (t) => {
+  const { useServingThreads } = await import('../../lib/serve/serving-threads');
+  const { setAsyncForwardOptions, asyncForwardOptions } = await import('../../lib/nn/forward-queue');
+  const before = asyncForwardOptions();
+  useServingThreads();
+  try {
+    manualSeed(4);
+    const model = createMLP({ dim: 2, hidden: [32, 32], activation: 'tanh' });
+    model.eval();
+    const sampler = createSampler({ model, shape: [2], maxWaitMs: 5 });
+    const rounds: number[] = [];
+    sampler.onRound = (requests) => rounds.push(requests);
+    const alone = await sampler.sample({ n: 6, seed: 9, method: 'midpoint', steps: 8 });
+    rounds.length = 0;
+    const merged = await Promise.all([1, 9, 2, 3, 4, 5].map((seed, i) => sampler.sample({ n: [40, 6, 1, 17, 6, 3][i], seed, method: 'midpoint', steps: 8 })));
+    t.true(Math.max(...rounds) >= 2, `requests shared rounds (largest ${Math.max(...rounds)})`);
+    t.true(same(alone.samples, merged[1].samples));
+    t.false(same(alone.samples, merged[4].samples));
+    await sampler.close();
+    model.dispose();
+  } finally {
+    setAsyncForwardOptions(before);
+  }
 });
 
 test.serial('aborting a request mid-sample frees all its tensors; bad requests name the field', async (t) => {
