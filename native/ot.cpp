@@ -1,10 +1,12 @@
-// Optimal transport for minibatch couplings: the exact assignment (an ε-scaling auction
-// finished exactly by shortest augmenting paths) and Sinkhorn's iteration of POT's
-// log-domain solver.
+// Optimal transport for minibatch couplings: the exact assignment (an ε-scaling auction in
+// float32 lanes, finished exactly in float64 by shortest augmenting paths) and Sinkhorn's
+// iteration of POT's log-domain solver.
 // The JS side (lib/couplings) validates arguments; the checks here are the last defence.
 #include "ot.h"
 #include "op_macros.h"
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -46,117 +48,327 @@ at::Tensor indexTensor(const std::vector<int64_t>& idx, const at::Device& device
   return at::tensor(idx, at::TensorOptions().dtype(at::kLong)).to(device);
 }
 
-typedef double v2d __attribute__((vector_size(16)));
-typedef long long v2l __attribute__((vector_size(16)));
-// The smallest and second smallest of row[j] + price[j], and the first column of the
-// smallest: branch-free two-lane minima over four interleaved streams.
-int64_t bestTwo(const double* row, const double* price, int64_t n, double& bestOut, double& secondOut) {
-  const double inf = std::numeric_limits<double>::infinity();
-  v2d best[2] = {{inf, inf}, {inf, inf}}, second[2] = {{inf, inf}, {inf, inf}}, where[2] = {{0, 0}, {0, 0}};
-  v2d index[2] = {{0, 1}, {2, 3}};
-  const v2d four = {4, 4};
+// The lane helpers below are always inlined into the solver builds, so the ABI of passing
+// wide vectors between separately compiled functions (what -Wpsabi warns about) never arises.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+// GCC cannot follow lane-by-lane initialization of vector arrays and warns of lanes used
+// uninitialized; every lane is set before the loops below.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Fixed-width SIMD through the compiler's vector extensions; the same source is compiled once
+// for the baseline ISA and, on x86-64, once more for AVX2 (chosen at run time), so the addon
+// keeps running on any x86-64 while using the wide units where they exist. Every operation
+// here is a comparison, a min or an elementwise sum, so both builds give bit-identical results.
+template <int W>
+struct FloatLanes {
+  typedef float F __attribute__((vector_size(4 * W)));
+  typedef int32_t I __attribute__((vector_size(4 * W)));
+};
+template <int W>
+struct DoubleLanes {
+  typedef double F __attribute__((vector_size(8 * W)));
+  typedef int64_t I __attribute__((vector_size(8 * W)));
+};
+
+#define FM_INLINE __attribute__((always_inline)) inline
+
+template <typename V>
+FM_INLINE V loadLanes(const void* p) {
+  V v;
+  __builtin_memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <typename V>
+FM_INLINE void storeLanes(void* p, const V& v) {
+  __builtin_memcpy(p, &v, sizeof(V));
+}
+
+// The smallest and second smallest of W lanes of values and the index of the smallest (the
+// lowest index among equal smallest): halve the lanes until one is left.
+template <int W>
+struct BestTwoLanes {
+  typedef typename FloatLanes<W>::F F;
+  typedef typename FloatLanes<W>::I I;
+  typedef typename FloatLanes<W / 2>::F H;
+  typedef typename FloatLanes<W / 2>::I HI;
+  static FM_INLINE void reduce(const F& best, const F& second, const I& where, float& bestOut, float& secondOut, int32_t& whereOut) {
+    const char* b = reinterpret_cast<const char*>(&best);
+    const char* s = reinterpret_cast<const char*>(&second);
+    const char* w = reinterpret_cast<const char*>(&where);
+    const H b1 = loadLanes<H>(b), b2 = loadLanes<H>(b + sizeof(H));
+    const H s1 = loadLanes<H>(s), s2 = loadLanes<H>(s + sizeof(H));
+    const HI w1 = loadLanes<HI>(w), w2 = loadLanes<HI>(w + sizeof(HI));
+    const HI upper = (b2 < b1) | ((b2 == b1) & (w2 < w1));
+    const H larger = b2 < b1 ? b1 : b2;
+    const H seconds = s2 < s1 ? s2 : s1;
+    BestTwoLanes<W / 2>::reduce(upper ? b2 : b1, larger < seconds ? larger : seconds, upper ? w2 : w1, bestOut, secondOut, whereOut);
+  }
+};
+template <>
+struct BestTwoLanes<1> {
+  static FM_INLINE void reduce(const FloatLanes<1>::F& best, const FloatLanes<1>::F& second, const FloatLanes<1>::I& where, float& bestOut, float& secondOut, int32_t& whereOut) {
+    bestOut = best[0];
+    secondOut = second[0];
+    whereOut = where[0];
+  }
+};
+
+// The auction's bid scan: the smallest and second smallest of row[j] + price[j] and the
+// lowest column of the smallest. Two interleaved sets of lanes keep their own minima,
+// branch-free, so that the compare-and-select chains of one overlap those of the other.
+template <int W>
+FM_INLINE int64_t bestTwo(const float* row, const float* price, int64_t n, float& bestOut, float& secondOut) {
+  typedef typename FloatLanes<W>::F F;
+  typedef typename FloatLanes<W>::I I;
+  const float inf = std::numeric_limits<float>::infinity();
+  F best[2] = {}, second[2] = {};
+  I where[2] = {}, index[2] = {}, step = {};
+  for (int l = 0; l < W; ++l) {
+    for (int k = 0; k < 2; ++k) best[k][l] = inf, second[k][l] = inf, where[k][l] = -1, index[k][l] = k * W + l;
+    step[l] = 2 * W;
+  }
   int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    for (int s = 0; s < 2; ++s) {
-      v2d r, p;
-      __builtin_memcpy(&r, row + j + 2 * s, 16);
-      __builtin_memcpy(&p, price + j + 2 * s, 16);
-      const v2d h = r + p;
-      const v2l better = h < best[s];
-      second[s] = better ? best[s] : (h < second[s] ? h : second[s]);
-      where[s] = better ? index[s] : where[s];
-      best[s] = better ? h : best[s];
-      index[s] += four;
+  for (; j + 2 * W <= n; j += 2 * W) {
+    for (int k = 0; k < 2; ++k) {
+      const F h = loadLanes<F>(row + j + k * W) + loadLanes<F>(price + j + k * W);
+      const I better = h < best[k];
+      const F displaced = better ? best[k] : h;
+      second[k] = displaced < second[k] ? displaced : second[k];
+      where[k] = better ? index[k] : where[k];
+      best[k] = better ? h : best[k];
+      index[k] += step;
     }
   }
-  double b = inf, sec = inf;
-  int64_t at = 0;
-  auto take = [&](double h, int64_t col) {
-    if (h < b || (h == b && col < at)) {
+  // Merge the two sets lane by lane (set 0 holds the lower columns of a lane's ties), then the lanes.
+  const I upper = (best[1] < best[0]) | ((best[1] == best[0]) & (where[1] < where[0]) & (where[1] >= 0));
+  const F larger = best[1] < best[0] ? best[0] : best[1];
+  const F seconds = second[1] < second[0] ? second[1] : second[0];
+  float b;
+  float sec;
+  int32_t at;
+  BestTwoLanes<W>::reduce(upper ? best[1] : best[0], larger < seconds ? larger : seconds, upper ? where[1] : where[0], b, sec, at);
+  for (; j < n; ++j) {
+    const float h = row[j] + price[j];
+    if (at < 0 || h < b) {
       sec = std::min(sec, b);
       b = h;
-      at = col;
+      at = static_cast<int32_t>(j);
     } else {
       sec = std::min(sec, h);
     }
-  };
-  for (int s = 0; s < 2; ++s) {
-    for (int l = 0; l < 2; ++l) {
-      if (best[s][l] < inf || b == inf) take(best[s][l], static_cast<int64_t>(where[s][l]));
-      sec = std::min(sec, second[s][l]);
-    }
   }
-  for (; j < n; ++j) take(row[j] + price[j], j);
   bestOut = b;
   secondOut = sec;
   return at;
 }
 
-}  // namespace
-
-std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
-  const double inf = std::numeric_limits<double>::infinity();
-  double lo = inf, hi = -inf;
-  for (int64_t k = 0; k < n * n; ++k) {
-    if (!std::isfinite(cost[k])) invalidOt("otExact: the cost matrix holds NaN or infinite entries");
-    lo = std::min(lo, cost[k]);
-    hi = std::max(hi, cost[k]);
+// min_j (row[j] − v[j]) in float64.
+template <int W>
+FM_INLINE double reducedRowMin(const double* row, const double* v, int64_t n) {
+  typedef typename DoubleLanes<W>::F F;
+  F lowest = {};
+  for (int l = 0; l < W; ++l) lowest[l] = std::numeric_limits<double>::infinity();
+  int64_t j = 0;
+  for (; j + W <= n; j += W) {
+    const F r = loadLanes<F>(row + j) - loadLanes<F>(v + j);
+    lowest = r < lowest ? r : lowest;
   }
+  double out = lowest[0];
+  for (int l = 1; l < W; ++l) out = std::min(out, lowest[l]);
+  for (; j < n; ++j) out = std::min(out, row[j] - v[j]);
+  return out;
+}
+
+// The costs as float32 with each row's minimum subtracted (a row offset changes no
+// assignment and keeps float32's relative precision where the choices are made), and the
+// largest reduced entry. False when an entry is NaN or infinite.
+template <int W>
+FM_INLINE bool reducedFloatCosts(const double* cost, int64_t n, float* out, double& largest) {
+  typedef typename DoubleLanes<W>::F F;
+  const double inf = std::numeric_limits<double>::infinity();
+  largest = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double* row = cost + i * n;
+    F lo = {}, hi = {}, poison = {};
+    for (int l = 0; l < W; ++l) lo[l] = inf, hi[l] = -inf, poison[l] = 0.0;
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+      const F c = loadLanes<F>(row + j);
+      lo = c < lo ? c : lo;
+      hi = c > hi ? c : hi;
+      poison += c * 0.0;  // NaN once any entry is NaN or infinite
+    }
+    double rowLo = inf, rowHi = -inf, bad = 0.0;
+    for (int l = 0; l < W; ++l) rowLo = std::min(rowLo, lo[l]), rowHi = std::max(rowHi, hi[l]), bad += poison[l];
+    for (; j < n; ++j) rowLo = std::min(rowLo, row[j]), rowHi = std::max(rowHi, row[j]), bad += row[j] * 0.0;
+    if (bad != 0.0) return false;  // NaN compares unequal to everything
+    largest = std::max(largest, rowHi - rowLo);
+    float* o = out + i * n;
+    for (int64_t k = 0; k < n; ++k) o[k] = static_cast<float>(row[k] - rowLo);
+  }
+  return true;
+}
+
+// One ε-phase of the Gauss–Seidel auction (Bertsekas) on float32 costs, every row free at
+// the start: a free row bids for its cheapest column under the prices, raising that price
+// by its margin over the second cheapest plus ε, and evicts the column's owner. Ends with a
+// full assignment in ε-complementary slackness, or, past `maxBids`, with rows left free
+// (the exact phase that follows matches those).
+template <int W>
+FM_INLINE void auctionPhase(const float* cost, int64_t n, float eps, std::vector<float>& price, std::vector<int64_t>& col4row, std::vector<int64_t>& row4col, std::vector<int64_t>& queue, int64_t maxBids) {
+  std::fill(col4row.begin(), col4row.end(), -1);
+  std::fill(row4col.begin(), row4col.end(), -1);
+  queue.clear();
+  for (int64_t i = n - 1; i >= 0; --i) queue.push_back(i);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t bids = 0; !queue.empty() && bids < maxBids; ++bids) {
+    const int64_t i = queue.back();
+    queue.pop_back();
+    float best;
+    float second;
+    const int64_t j = bestTwo<W>(cost + i * n, price.data(), n, best, second);
+    // With one column, second stays infinite: any finite raise will do. A raise lost to
+    // rounding would let two rows trade a column forever: at least one ulp, then.
+    const float raised = price[j] + ((second < inf ? second - best : 0.0f) + eps);
+    price[j] = raised > price[j] ? raised : std::nextafter(price[j], inf);
+    const int64_t owner = row4col[j];
+    row4col[j] = i;
+    col4row[i] = j;
+    if (owner != -1) {
+      col4row[owner] = -1;
+      queue.push_back(owner);
+    }
+  }
+}
+
+// Scratch of the shortest-augmenting-path searches, sized once per solve.
+struct PathSearch {
+  std::vector<double> shortest;
+  std::vector<int64_t> path, seenColumn, rows, columns;
+  explicit PathSearch(int64_t n) : shortest(n), path(n), seenColumn(n, 0) {
+    rows.reserve(n);
+    columns.reserve(n);
+  }
+};
+
+// One Dijkstra search over the reduced costs c − u − v ≥ 0 from freeRow to an unmatched
+// column (Jonker–Volgenant), then the dual update that keeps every reduced cost ≥ 0 and the
+// new path tight, and the flip of the matching along the path. Columns scanned in lanes,
+// seen ones masked; among equally short columns the lowest index is taken.
+template <int W>
+FM_INLINE void augment(const double* cost, int64_t n, int64_t freeRow, std::vector<double>& u, std::vector<double>& v, std::vector<int64_t>& col4row, std::vector<int64_t>& row4col, PathSearch& s) {
+  typedef typename DoubleLanes<W>::F F;
+  typedef typename DoubleLanes<W>::I I;
+  const double inf = std::numeric_limits<double>::infinity();
+  double* shortest = s.shortest.data();
+  int64_t* path = s.path.data();
+  int64_t* seen = s.seenColumn.data();  // 0 or −1 (all bits), a lane mask
+  std::fill(s.shortest.begin(), s.shortest.end(), inf);
+  s.rows.clear();
+  s.columns.clear();
+  double minVal = 0.0;
+  int64_t i = freeRow;
+  int64_t sink = -1;
+  while (sink == -1) {
+    s.rows.push_back(i);
+    const double* row = cost + i * n;
+    const double offset = minVal - u[i];
+    F lowest = {}, offsetLanes = {};
+    I where = {}, index = {}, step = {}, rowLanes = {};
+    for (int l = 0; l < W; ++l) lowest[l] = inf, where[l] = -1, index[l] = l, step[l] = W, rowLanes[l] = i, offsetLanes[l] = offset;
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+      const I taken = loadLanes<I>(seen + j);
+      const F r = offsetLanes + (loadLanes<F>(row + j) - loadLanes<F>(v.data() + j));
+      F d = loadLanes<F>(shortest + j);
+      const I shorter = (r < d) & ~taken;
+      d = shorter ? r : d;
+      storeLanes(shortest + j, d);
+      storeLanes(path + j, shorter ? rowLanes : loadLanes<I>(path + j));
+      const F candidate = taken ? F{} + inf : d;
+      const I better = candidate < lowest;
+      lowest = better ? candidate : lowest;
+      where = better ? index : where;
+      index += step;
+    }
+    double low = inf;
+    int64_t at = -1;
+    for (int l = 0; l < W; ++l) {
+      if (lowest[l] < low || (lowest[l] == low && where[l] < at)) low = lowest[l], at = where[l];
+    }
+    for (; j < n; ++j) {
+      if (seen[j]) continue;
+      const double r = offset + (row[j] - v[j]);
+      if (r < shortest[j]) shortest[j] = r, path[j] = i;
+      if (shortest[j] < low || at < 0) low = shortest[j], at = j;
+    }
+    if (at < 0 || !(low < inf)) throw FlowmatchException("ERR_NATIVE", "otExact: no augmenting path");
+    minVal = low;
+    seen[at] = -1;
+    s.columns.push_back(at);
+    if (row4col[at] == -1) sink = at;
+    else i = row4col[at];
+  }
+  u[freeRow] += minVal;
+  for (size_t k = 1; k < s.rows.size(); ++k) {
+    const int64_t r = s.rows[k];
+    u[r] += minVal - shortest[col4row[r]];
+  }
+  for (int64_t c : s.columns) {
+    v[c] -= minVal - shortest[c];
+    seen[c] = 0;
+  }
+  int64_t j = sink;
+  while (true) {
+    const int64_t r = path[j];
+    row4col[j] = r;
+    std::swap(col4row[r], j);
+    if (r == freeRow) break;
+  }
+}
+
+// Phase 1, an ε-scaling auction in float32: a near-optimal assignment and prices that are
+// nearly optimal duals, at O(n) per bid; on clustered 2-D costs it needs far fewer
+// operations than augmenting paths from scratch, whose searches there visit half the rows
+// each. Phase 2, exact in float64: the prices become dual potentials, matched edges that are
+// not tight are dropped, and shortest augmenting paths match the free rows; near-optimal
+// duals keep those searches short.
+template <int WF, int WD>
+FM_INLINE std::vector<int64_t> solveAssignmentLanes(const double* cost, int64_t n) {
+
+  std::vector<float> reduced(n * n);
+  double range = 0.0;
+  if (!reducedFloatCosts<WD>(cost, n, reduced.data(), range)) invalidOt("otExact: the cost matrix holds NaN or infinite entries");
+
   std::vector<int64_t> col4row(n, -1), row4col(n, -1);
-  // Phase 1, an ε-scaling auction (Bertsekas): each free row bids for its cheapest column
-  // under the prices p, raising that price by its margin over the second cheapest plus ε.
-  // It ends with an assignment within n·ε of the optimum and prices that are nearly
-  // optimal duals, at O(n) per bid; on clustered 2-D costs it needs far fewer operations
-  // than augmenting paths from scratch, whose searches there visit half the rows each.
-  std::vector<double> price(n, 0.0);
-  const double range = hi - lo;
+  std::vector<float> price(n, 0.0f);
   if (range > 0) {
-    const double finalEps = range * 1e-4 / static_cast<double>(n);
+    // ε from a hundredth of the cost range down to 1e-2·range/n, by factors of 8, so that
+    // the last phase's assignment is within 1e-2·range of the optimum. Finer phases cost
+    // more bids than the exact phase saves: it settles the remaining near-ties (and
+    // float32 resolves prices only to ~1e-7·range anyway).
+    const double finalEps = range * 1e-2 / static_cast<double>(n);
     std::vector<int64_t> queue;
     queue.reserve(n);
-    for (double eps = range / 4;; eps = std::max(eps / 8, finalEps)) {
-      std::fill(col4row.begin(), col4row.end(), -1);
-      std::fill(row4col.begin(), row4col.end(), -1);
-      queue.clear();
-      for (int64_t i = n - 1; i >= 0; --i) queue.push_back(i);
-      while (!queue.empty()) {
-        const int64_t i = queue.back();
-        queue.pop_back();
-        double best, second;
-        const int64_t j1 = bestTwo(cost + i * n, price.data(), n, best, second);
-        // With one column, second stays infinite: any finite raise will do.
-        price[j1] += (second < inf ? second - best : 0.0) + eps;
-        const int64_t owner = row4col[j1];
-        row4col[j1] = i;
-        col4row[i] = j1;
-        if (owner != -1) {
-          col4row[owner] = -1;
-          queue.push_back(owner);
-        }
-      }
+    for (double eps = range * 1e-2;; eps = std::max(eps / 8, finalEps)) {
+      auctionPhase<WF>(reduced.data(), n, static_cast<float>(eps), price, col4row, row4col, queue, 200 * n + 1000);
       if (eps <= finalEps) break;
     }
   }
-  // Phase 2, exact: the prices become dual potentials v = −p, lowered on each matched column
-  // by its edge's slack, and u_i = min_j (c_ij − v_j) makes every reduced cost c − u − v ≥ 0.
-  // Matched edges that are not tight (reduced cost exactly 0) are dropped; shortest augmenting
-  // paths (Jonker–Volgenant, as in scipy's linear_sum_assignment) then match the free rows
-  // exactly. Near-optimal duals keep those searches short.
-  std::vector<double> u(n), v(n), shortest(n);
-  for (int64_t j = 0; j < n; ++j) v[j] = -price[j];
-  auto rowMin = [&](int64_t i) {
-    const double* row = cost + i * n;
-    double best = inf;
-    for (int64_t j = 0; j < n; ++j) best = std::min(best, row[j] - v[j]);
-    return best;
-  };
+
+  std::vector<double> u(n), v(n);
+  for (int64_t j = 0; j < n; ++j) v[j] = -static_cast<double>(price[j]);
+  // Prices are in the row-reduced frame; u absorbs the row offsets below. Each matched
+  // column's potential is raised by its edge's slack, so the edge is its row's minimum...
   for (int64_t i = 0; i < n; ++i) {
     const int64_t j = col4row[i];
-    if (j >= 0) v[j] += (cost[i * n + j] - v[j]) - rowMin(i);
+    if (j >= 0) v[j] += (cost[i * n + j] - v[j]) - reducedRowMin<WD>(cost + i * n, v.data(), n);
   }
+  // ...and u_i = min_j (c_ij − v_j) makes every reduced cost ≥ 0. Rows whose edge is no
+  // longer tight (a later raise undercut it) are freed.
   std::vector<int64_t> freeRows;
   for (int64_t i = 0; i < n; ++i) {
-    u[i] = rowMin(i);
+    u[i] = reducedRowMin<WD>(cost + i * n, v.data(), n);
     const int64_t j = col4row[i];
     if (j >= 0 && cost[i * n + j] - v[j] != u[i]) {
       row4col[j] = -1;
@@ -164,63 +376,27 @@ std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
     }
     if (col4row[i] < 0) freeRows.push_back(i);
   }
-  std::vector<int64_t> path(n), remaining(n);
-  std::vector<char> rowSeen(n), colSeen(n);
-  for (int64_t freeRow : freeRows) {
-    // Dijkstra over reduced costs from freeRow until it reaches an unmatched column.
-    std::fill(shortest.begin(), shortest.end(), inf);
-    std::fill(rowSeen.begin(), rowSeen.end(), 0);
-    std::fill(colSeen.begin(), colSeen.end(), 0);
-    for (int64_t j = 0; j < n; ++j) remaining[j] = j;
-    int64_t numRemaining = n;
-    double minVal = 0.0;
-    int64_t i = freeRow;
-    int64_t sink = -1;
-    while (sink == -1) {
-      rowSeen[i] = 1;
-      const double* row = cost + i * n;
-      const double ui = u[i];
-      double lowest = inf;
-      int64_t indexLowest = -1;
-      for (int64_t k = 0; k < numRemaining; ++k) {
-        const int64_t j = remaining[k];
-        const double r = minVal + row[j] - ui - v[j];
-        if (r < shortest[j]) {
-          path[j] = i;
-          shortest[j] = r;
-        }
-        // Ties go to an unmatched column: the path ends there, one search sooner.
-        if (shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == -1)) {
-          lowest = shortest[j];
-          indexLowest = k;
-        }
-      }
-      if (indexLowest < 0) throw FlowmatchException("ERR_NATIVE", "otExact: no augmenting path");
-      minVal = lowest;
-      const int64_t j = remaining[indexLowest];
-      colSeen[j] = 1;
-      remaining[indexLowest] = remaining[--numRemaining];
-      if (row4col[j] == -1) sink = j;
-      else i = row4col[j];
-    }
-    // Dual update keeps reduced costs ≥ 0 and the new path tight.
-    u[freeRow] += minVal;
-    for (int64_t r = 0; r < n; ++r) {
-      if (rowSeen[r] && r != freeRow) u[r] += minVal - shortest[col4row[r]];
-    }
-    for (int64_t c = 0; c < n; ++c) {
-      if (colSeen[c]) v[c] -= minVal - shortest[c];
-    }
-    // Flip the matching along the path.
-    int64_t j = sink;
-    while (true) {
-      const int64_t r = path[j];
-      row4col[j] = r;
-      std::swap(col4row[r], j);
-      if (r == freeRow) break;
-    }
-  }
+
+  PathSearch search(n);
+  for (int64_t freeRow : freeRows) augment<WD>(cost, n, freeRow, u, v, col4row, row4col, search);
+
   return col4row;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) std::vector<int64_t> solveAssignmentAvx2(const double* cost, int64_t n) { return solveAssignmentLanes<8, 4>(cost, n); }
+#endif
+std::vector<int64_t> solveAssignmentBaseline(const double* cost, int64_t n) { return solveAssignmentLanes<4, 2>(cost, n); }
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return solveAssignmentAvx2(cost, n);
+#endif
+  return solveAssignmentBaseline(cost, n);
 }
 
 namespace {
@@ -353,21 +529,24 @@ at::Tensor squaredEuclideanCost(const at::Tensor& a, const at::Tensor& b) {
   if (x.size(1) != y.size(1)) invalidOt("otSquaredEuclidean: the rows of a and b differ in size");
   const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
   if (x.device().is_cpu() && d <= 64) {
-    // Low dimension: Σ (x − y)² directly, one pass and no cancellation, cheaper than the
-    // handful of libtorch ops below at training batch sizes.
-    const at::Tensor xc = x.contiguous(), yc = y.contiguous();
+    // Low dimension: Σ_k (x_k − y_k)² directly, one pass and no cancellation, cheaper than
+    // the handful of libtorch ops below at training batch sizes. y is read transposed, so the
+    // loop over a row's columns runs in lanes; each entry still sums k = 0, 1, … in order.
+    const at::Tensor xc = x.contiguous(), yt = y.t().contiguous();
     const double* xp = xc.data_ptr<double>();
-    const double* yp = yc.data_ptr<double>();
+    const double* yp = yt.data_ptr<double>();
     at::Tensor out = at::empty({n, m}, xc.options());
     double* o = out.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = 0; j < m; ++j) {
-        double sum = 0.0;
-        for (int64_t k = 0; k < d; ++k) {
-          const double diff = xp[i * d + k] - yp[j * d + k];
-          sum += diff * diff;
+      double* row = o + i * m;
+      std::fill(row, row + m, 0.0);
+      for (int64_t k = 0; k < d; ++k) {
+        const double xk = xp[i * d + k];
+        const double* yk = yp + k * m;
+        for (int64_t j = 0; j < m; ++j) {
+          const double diff = xk - yk[j];
+          row[j] += diff * diff;
         }
-        o[i * m + j] = sum;
       }
     }
     return out;
