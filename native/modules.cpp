@@ -467,9 +467,9 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
     else model.to(device, a.dtype(1));
   });
   FM_INPLACE("modelRelease", a.state().models.erase(static_cast<uint32_t>(a.number(0))));
-  define(env, exports, s, "modelSupportsMergedForward", modelSupportsMergedForward);
-  define(env, exports, s, "modelForwardBatchInvariant", modelForwardBatchInvariant);
-  define(env, exports, s, "modelForwardMergedAsync", modelForwardMergedAsync);
+  FM_OP("modelSupportsMergedForward", return modelSupportsMergedForward(info, st));
+  FM_OP("modelForwardBatchInvariant", return modelForwardBatchInvariant(info, st));
+  FM_OP("modelForwardMergedAsync", return modelForwardMergedAsync(info, st));
 }
 
 }  // namespace flowmatch

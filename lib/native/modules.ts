@@ -51,10 +51,16 @@ export interface ModulesBinding {
   /** Converts the parameters in place (handles stay attached); null keeps the dtype or device. */
   modelTo(id: ModelId, dtype: DTypeCode | null, device: Device | null): void;
   modelRelease(id: ModelId): void;
+  /** Whether the batch-invariant serving forward can run this model (a CPU float32 MLP, silu or relu). */
+  modelSupportsMergedForward(id: ModelId): boolean;
+  /** v(x, t) without grad, each row's bits independent of the other rows (native/batch_invariant_linear.cpp). */
+  modelForwardBatchInvariant(id: ModelId, x: Handle, t: Handle): Handle;
+  /** Several evaluations as one batch-invariant forward over their rows, one pool job. */
+  modelForwardMergedAsync(id: ModelId, xs: readonly Handle[], ts: readonly Handle[], threads: number | null): Promise<Handle[]>;
 }
 
 export const MODULES_EXPORTS = exportNames<ModulesBinding>({
   createMLP: true, createUNet: true, modelForward: true, modelForwardAsync: true, modelDivergenceAsync: true,
   modelForwardManyAsync: true, modelParameters: true, modelAssign: true, modelSetTraining: true, modelIsTraining: true,
-  modelTo: true, modelRelease: true,
+  modelTo: true, modelRelease: true, modelSupportsMergedForward: true, modelForwardBatchInvariant: true, modelForwardMergedAsync: true,
 });

@@ -316,7 +316,7 @@ export class Module<C = unknown> {
     const id = this.live('run forward');
     const xs = entries.map((e, i) => asTensor(e.x, `entries[${i}].x`)._h);
     const ts = entries.map((e, i) => asTensor(e.t, `entries[${i}].t`)._h);
-    const handles: number[] = await runForwardJob((threads) => native.modelForwardMergedAsync(id, xs, ts, threads), false);
+    const handles = await runForwardJob((threads) => native.modelForwardMergedAsync(id, xs, ts, threads), false);
     return handles.map((h) => new Tensor(h));
   }
 }
