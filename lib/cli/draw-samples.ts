@@ -11,7 +11,7 @@ import { manualSeed } from '../runtime';
 import type { Device } from '../device';
 import type { OdeMethod } from '../solvers/methods';
 import { sample } from '../sample/sample';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { seededRandom } from '../metrics/subsample';
 import { UsageError } from './args';

@@ -12,7 +12,7 @@ import { loadMnist } from '../data/mnist';
 import { DataLoader } from '../data/loader';
 import { toSignedUnit, type ImageDataset } from '../data/image-dataset';
 import type { BatchSource, TrainBatch } from '../train/trainer';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { isImageDataset, type RunSpec } from './run-spec';
 
 // Held-out toy data comes from a seed no training run uses, so it is never a training batch.

@@ -8,7 +8,7 @@ import { manualSeed } from '../runtime';
 import { likelihood } from '../likelihood/log-prob';
 import { bitsPerDim } from '../likelihood/bits-per-dim';
 import { toSignedUnit } from '../data/image-dataset';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { heldOutToy, imageSplit, lowResolution, releaseSet } from './run-data';
 import { priorScale, type TrainedRun } from './run-model';

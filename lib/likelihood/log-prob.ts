@@ -21,7 +21,7 @@ import { odeint, odeintAsync, type OdeintOptions } from '../solvers/odeint';
 import { odeintAdjoint } from '../solvers/adjoint';
 import { Module } from '../nn/module';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
-import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
+import { callModel, checkModel, type Conditioning, type VelocityModel } from '../nn/velocity-model';
 import { exactDivergence, hutchinsonDivergence } from './divergence';
 
 /**

@@ -9,7 +9,7 @@ import { mseLoss } from '../functional';
 import { checkOptions } from '../validate';
 import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
-import { type Conditioning, type VelocityModel, callModel, checkModel } from '../sample/model';
+import { type Conditioning, type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
 import { type DrawOptions, drawTraining } from './training-draw';
 
 export interface LossOptions extends DrawOptions {

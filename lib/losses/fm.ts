@@ -8,7 +8,7 @@ import { mseLoss } from '../functional';
 import { tidy } from '../scope';
 import { GaussianMixtureMarginal } from '../paths/gaussian-mixture-marginal';
 import { checkOptions, fail } from '../validate';
-import { type VelocityModel, callModel, checkModel } from '../sample/model';
+import { type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
 import { drawTraining } from './training-draw';
 import type { LossOptions } from './cfm';
 

@@ -23,7 +23,7 @@ import { exactDivergence } from '../likelihood/divergence';
 import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
 import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
 import { DEFAULT_MAX_NUM_STEPS, checkStepCount } from '../solvers/step-limit';
-import { callModel, callModelAsync, checkModel, modelDevice, type Conditioning, type VelocityModel } from './model';
+import { callModel, callModelAsync, checkModel, modelDevice, type Conditioning, type VelocityModel } from '../nn/velocity-model';
 import { checkDevice, type Device } from '../device';
 
 export interface SampleOptions {

@@ -16,7 +16,7 @@ import type { Module } from '../nn/module';
 import { AffinePath } from '../paths/affine-path';
 import { OTScheduler } from '../paths/schedulers';
 import { sample } from '../sample/sample';
-import { checkModel, type VelocityModel } from '../sample/model';
+import { checkModel, type VelocityModel } from '../nn/velocity-model';
 import { DataLoader } from '../data/loader';
 import type { Device } from '../device';
 import { train, type TrainOptions, type TrainResult } from './trainer';

@@ -16,7 +16,7 @@ import { ArgumentError, FlowmatchError } from '../errors';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
 import type { Module } from '../nn/module';
 import type { GaussianPath } from '../paths/gaussian-path';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { cfmLoss } from '../losses/cfm';
 import { resolveCoupling, type CouplingSpec, type PairedBatch } from '../couplings/coupling';
 import type { TimeSampler } from '../losses/time-samplers';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { tensor, zeros, ones, memory, otPath, tidy, enableGrad, exactDivergence, hutchinsonDivergence, ArgumentError, ShapeError, GaussianMixture, GaussianMixtureMarginal, type Tensor } from '../../lib/index';
 import { likelihood, logProb, bitsPerDim } from '../../lib/likelihood';
-import type { VelocityModel } from '../../lib/sample/model';
+import type { VelocityModel } from '../../lib/nn/velocity-model';
 
 const f64 = { dtype: 'float64' as const };
 const values = (t: Tensor): number[] => Array.from(t.data() as Float64Array);

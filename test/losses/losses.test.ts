@@ -6,7 +6,7 @@ import { GaussianMixtureMarginal } from '../../lib/paths/gaussian-mixture-margin
 import { cfmLoss } from '../../lib/losses/cfm';
 import { fmLoss } from '../../lib/losses/fm';
 import { logitNormalTime, uniformTime } from '../../lib/losses/time-samplers';
-import type { Conditioning } from '../../lib/sample/model';
+import type { Conditioning } from '../../lib/nn/velocity-model';
 
 test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))², recomputed in float64', (t) => {
   tidy(() => {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { tensor, memory, manualSeed, type Tensor } from '../../lib/index';
-import { sample, sampleAsync, type VelocityModel, type Conditioning } from '../../lib/sample';
+import { sample, sampleAsync } from '../../lib/sample';
+import type { VelocityModel, Conditioning } from '../../lib/nn/velocity-model';
 import { SolverError } from '../../lib/solvers';
 
 const f64 = { dtype: 'float64' as const };
