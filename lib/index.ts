@@ -39,9 +39,10 @@ export { sample, sampleAsync, type SampleOptions, type SampleResult } from './sa
 export { likelihood, likelihoodAsync, logProb, bitsPerDim, exactDivergence, hutchinsonDivergence, type LikelihoodOptions, type LikelihoodResult, type BitsPerDimOptions } from './likelihood';
 export { linearCombination, errorRatio, rmsNorm, allFinite } from './kernels';
 export { callModel, type VelocityModel, type Conditioning, Module, createMLP, createUNet, UNet, loadTorchScript, ScriptModule, MAX_TORCHSCRIPT_BYTES, type ScriptForwardOptions, ACTIVATIONS, MLP_LIMITS, type Activation, type MLPConfig, type ResolvedMLPConfig, type UNetConfig, type ResolvedUNetConfig, type ForwardOptions, type LoadStateDictOptions, type LoadReport } from './nn';
-export { Optimizer, Adam, AdamW, SGD, clipGradNorm, EMA, constantLR, linearWarmup, cosineDecay, type OptimizerState, type AdamOptions, type SGDOptions, type EMAOptions, type Schedule, type CosineOptions, type ParameterSource, type HasParameters } from './optim';
+export { Optimizer, Adam, AdamW, SGD, clipGradNorm, EMA, constantLR, linearWarmup, cosineDecay, createOptimizer, createSchedule, type OptimizerConfig, type ScheduleConfig, type OptimizerState, type AdamOptions, type SGDOptions, type EMAOptions, type Schedule, type CosineOptions, type ParameterSource, type HasParameters } from './optim';
 export { saveSafetensors, loadSafetensors, readSafetensorsHeader, readSafetensorsMetadata, serializeSafetensors, deserializeSafetensors, parseSafetensorsHeader, SafetensorsError, MAX_SAFETENSORS_BYTES, MAX_SAFETENSORS_HEADER_BYTES, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensors';
-export { train, type TrainOptions, type TrainResult, type TrainBatch, type BatchSource, type StepInfo, CHECKPOINT_FILE, MODEL_FILE, METRICS_FILE } from './train/trainer';
+export { train, type TrainResult, CHECKPOINT_FILE, MODEL_FILE, METRICS_FILE } from './train/trainer';
+export type { TrainOptions, TrainBatch, BatchSource, StepInfo, ConditioningProvider } from './train/train-options';
 export { reflow, straightPath, type ReflowOptions, type ReflowResult, type ReflowPhase } from './train/reflow';
 export { saveCheckpoint, loadCheckpoint, CheckpointError, type CheckpointContents, type LoadedCheckpoint } from './train/checkpoint';
 export { readMetrics, MetricsError } from './train/metrics-log';

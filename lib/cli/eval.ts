@@ -106,8 +106,8 @@ function straightnessRows(run: { model: Module; shape: number[]; priorStd: numbe
     manualSeed(seed + 1);
     const x0 = randn([n, ...run.shape], { device: run.device }).mul(run.priorStd);
     const labels = classes === undefined ? undefined : tensor(Array.from({ length: n }, (_, i) => classes[i % classes.length]), { dtype: 'int64', device: run.device });
-    const cond = labels === undefined && lowRes === undefined ? undefined : { ...(labels ? { labels } : {}), ...(lowRes ? { lowRes: lowRes.narrow(0, 0, n) } : {}) };
-    const s = straightness(run.model, x0, { steps: STRAIGHTNESS_STEPS, conditioning: cond });
+    const conditioning = labels === undefined && lowRes === undefined ? undefined : { ...(labels ? { labels } : {}), ...(lowRes ? { lowRes: lowRes.narrow(0, 0, n) } : {}) };
+    const s = straightness(run.model, x0, { steps: STRAIGHTNESS_STEPS, conditioning });
     return { straightness: s.straightness, relative: s.relativeStraightness, curvature: s.curvature };
   });
   const how = `${n} Euler trajectories of ${STRAIGHTNESS_STEPS} steps`;

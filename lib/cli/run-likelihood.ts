@@ -114,9 +114,9 @@ function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
 function countingModel(run: TrainedRun, tick: () => void) {
   return {
     numClasses: run.spec.classes,
-    forward: (x: Tensor, t: Tensor, cond?: Conditioning) => {
+    forward: (x: Tensor, t: Tensor, conditioning?: Conditioning) => {
       tick();
-      return run.model.forward(x, t, cond);
+      return run.model.forward(x, t, conditioning);
     },
   };
 }

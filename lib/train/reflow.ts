@@ -19,7 +19,8 @@ import { sample } from '../sample/sample';
 import { checkModel, type VelocityModel } from '../nn/velocity-model';
 import { DataLoader } from '../data/loader';
 import type { Device } from '../device';
-import { train, type TrainOptions, type TrainResult } from './trainer';
+import { train, type TrainResult } from './trainer';
+import type { TrainOptions } from './train-options';
 
 export interface ReflowOptions extends Omit<TrainOptions, 'model' | 'path' | 'data' | 'coupling' | 'timeSampler' | 'resume'> {
   /** The flow whose ODE makes the pairs of the first round. */
