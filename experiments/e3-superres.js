@@ -65,7 +65,7 @@ async function main() {
     batch: BATCH,
     lr: 5e-4,
     warmup: 100,
-    conditioning: (batch) => ({ lowRes: lowResolution(batch.x) }),
+    conditioningFor: (batch) => ({ lowRes: lowResolution(batch.x) }),
   });
   results.training = trained.record;
   flush();

@@ -51,7 +51,7 @@ function realFidFloor(fidRef, train, n) {
  * clip 1, no EMA (at a few thousand steps an EMA of 0.999 still remembers the early weights),
  * seed 0, so that runs compared with each other see the same data order.
  */
-async function trainUNet({ name, unet, path: probabilityPath, timeSampler, data, steps, batch, lr, warmup, labelDropout, conditioning, coupling }) {
+async function trainUNet({ name, unet, path: probabilityPath, timeSampler, data, steps, batch, lr, warmup, labelDropout, conditioningFor, coupling }) {
   const model = fm.createUNet(unet);
   const loader = new fm.DataLoader(data, { batchSize: batch, seed: 0, transform: fm.toSignedUnit });
   const start = Date.now();
@@ -67,7 +67,7 @@ async function trainUNet({ name, unet, path: probabilityPath, timeSampler, data,
     ema: false,
     timeSampler,
     labelDropout,
-    conditioning,
+    conditioningFor,
     coupling,
     seed: 0,
     progress: false,

@@ -4,18 +4,18 @@
  * when asked).
  */
 import { Tensor } from '../tensor';
-import { randn, tensor } from '../creation';
+import { tensor } from '../creation';
 import { cat } from '../functional';
 import { keep, tidy } from '../scope';
 import { manualSeed } from '../runtime';
 import type { Device } from '../device';
 import type { OdeMethod } from '../solvers/methods';
 import { sample } from '../sample/sample';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { seededRandom } from '../metrics/subsample';
 import { UsageError } from './args';
-import { priorScale, type TrainedRun } from './run-model';
+import type { TrainedRun } from './run-model';
 import { IMAGE_CLASSES, sampleShape } from './run-spec';
 
 export interface DrawOptions {
@@ -82,7 +82,6 @@ export function drawSamples(run: TrainedRun, opts: DrawOptions): Drawn {
   const labels = classes === undefined ? undefined : given === undefined ? drawnLabels(opts.n, Math.min(classes, IMAGE_CLASSES), opts.seed) : Array.from({ length: opts.n }, (_, i) => given[i % given.length]);
   const shape = sampleShape(run.spec);
   const device = run.spec.device as Device;
-  const scale = priorScale(run.path);
   const bar = opts.label === undefined ? undefined : new ProgressBar({ total: opts.n, label: opts.label, unit: 'sample' });
   manualSeed(opts.seed);
   const parts: Tensor[] = [];
@@ -95,8 +94,8 @@ export function drawSamples(run: TrainedRun, opts: DrawOptions): Drawn {
         const conditioning: Conditioning = {};
         if (labels !== undefined) conditioning.labels = tensor(labels.slice(start, start + size), { dtype: 'int64', device });
         if (opts.lowRes !== undefined) conditioning.lowRes = opts.lowRes.narrow(0, start, size);
-        const x0 = randn([size, ...shape], { device }).mul(scale);
-        const r = sample(run.model, { x0, method: opts.method, steps: opts.steps, rtol: opts.rtol, atol: opts.atol, conditioning, guidanceScale: opts.guidance ?? 0 });
+        // The noise is drawn from the path's source N(0, σ_0²·I) (σ_0 ≠ 1 for VE and, barely, VP).
+        const r = sample(run.model, { n: size, shape, device, path: run.path, method: opts.method, steps: opts.steps, rtol: opts.rtol, atol: opts.atol, conditioning, guidanceScale: opts.guidance ?? 0 });
         nfe += r.nfe;
         return r.samples;
       });

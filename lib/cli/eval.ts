@@ -19,6 +19,7 @@ import { straightness } from '../metrics/straightness';
 import { randn, tensor } from '../creation';
 import { manualSeed } from '../runtime';
 import type { Module } from '../nn/module';
+import type { GaussianPath } from '../paths/gaussian-path';
 import { UsageError, parseArgs, usage, type OptionTable } from './args';
 import { LOCATION_OPTIONS, type RunLocation } from './run-model';
 import { loadRun } from '../serve/load-run';
@@ -101,13 +102,13 @@ const STRAIGHTNESS_IMAGES = 64;
 const STRAIGHTNESS_STEPS = 100;
 
 /** Liu et al.'s straightness and the path-length ratio of the run's flow from seeded prior noise. */
-function straightnessRows(run: { model: Module; shape: number[]; priorStd: number; device: Device }, n: number, seed: number, classes: number[] | undefined, lowRes: Tensor | undefined): Row[] {
+function straightnessRows(run: { model: Module; shape: number[]; path: GaussianPath; device: Device }, n: number, seed: number, classes: number[] | undefined, lowRes: Tensor | undefined): Row[] {
   const result = tidy(() => {
     manualSeed(seed + 1);
-    const x0 = randn([n, ...run.shape], { device: run.device }).mul(run.priorStd);
+    const x0 = randn([n, ...run.shape], { device: run.device }).mul(run.path.priorStd);
     const labels = classes === undefined ? undefined : tensor(Array.from({ length: n }, (_, i) => classes[i % classes.length]), { dtype: 'int64', device: run.device });
-    const cond = labels === undefined && lowRes === undefined ? undefined : { ...(labels ? { labels } : {}), ...(lowRes ? { lowRes: lowRes.narrow(0, 0, n) } : {}) };
-    const s = straightness(run.model, x0, { steps: STRAIGHTNESS_STEPS, conditioning: cond });
+    const conditioning = labels === undefined && lowRes === undefined ? undefined : { ...(labels ? { labels } : {}), ...(lowRes ? { lowRes: lowRes.narrow(0, 0, n) } : {}) };
+    const s = straightness(run.model, x0, { steps: STRAIGHTNESS_STEPS, conditioning });
     return { straightness: s.straightness, relative: s.relativeStraightness, curvature: s.curvature };
   });
   const how = `${n} Euler trajectories of ${STRAIGHTNESS_STEPS} steps`;

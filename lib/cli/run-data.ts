@@ -11,8 +11,7 @@ import { sampleToy, type ToyName } from '../data/toy2d';
 import { loadMnist } from '../data/mnist';
 import { DataLoader } from '../data/loader';
 import { toSignedUnit, type ImageDataset } from '../data/image-dataset';
-import type { BatchSource, TrainBatch } from '../train/trainer';
-import type { Conditioning } from '../sample/model';
+import type { BatchSource, ConditioningProvider, TrainBatch } from '../train/train-options';
 import { isImageDataset, type RunSpec } from './run-spec';
 
 // Held-out toy data comes from a seed no training run uses, so it is never a training batch.
@@ -68,6 +67,6 @@ export function lowResFromTest(spec: RunSpec, n: number): Tensor {
 }
 
 /** What a super-resolution model is conditioned on during training. */
-export function trainingConditioning(spec: RunSpec): ((batch: TrainBatch) => Conditioning) | undefined {
+export function trainingConditioning(spec: RunSpec): ConditioningProvider | undefined {
   return spec.superRes ? (batch) => ({ lowRes: lowResolution(batch.x) }) : undefined;
 }

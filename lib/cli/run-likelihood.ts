@@ -8,10 +8,10 @@ import { manualSeed } from '../runtime';
 import { likelihood } from '../likelihood/log-prob';
 import { bitsPerDim } from '../likelihood/bits-per-dim';
 import { toSignedUnit } from '../data/image-dataset';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { heldOutToy, imageSplit, lowResolution, releaseSet } from './run-data';
-import { priorScale, type TrainedRun } from './run-model';
+import type { TrainedRun } from './run-model';
 import { isImageDataset } from './run-spec';
 import { UsageError } from './args';
 
@@ -63,13 +63,12 @@ function overBatches(n: number, opts: NllOptions, unit: string, batch: (start: n
 
 function toyNll(run: TrainedRun, opts: NllOptions): NllResult {
   const data = heldOutToy(run.spec, opts.n);
-  const scale = priorScale(run.path);
   manualSeed(opts.seed);
   try {
     const { mean, nfe } = overBatches(opts.n, opts, 'point', (start, size) =>
       tidy(() => {
-        // The path starts at N(0, σ_0²·I) (σ_0 ≠ 1 only for VE).
-        const r = likelihood(run.model, data.narrow(0, start, size), { divergence: 'exact', rtol: opts.rtol, atol: opts.atol, priorStd: scale });
+        // The path starts at N(0, σ_0²·I) (σ_0 ≠ 1 for VE and, barely, VP).
+        const r = likelihood(run.model, data.narrow(0, start, size), { divergence: 'exact', rtol: opts.rtol, atol: opts.atol, path: run.path });
         return { values: r.logProb.neg().double().data() as Float64Array, nfe: r.nfe };
       }),
     );
@@ -80,7 +79,6 @@ function toyNll(run: TrainedRun, opts: NllOptions): NllResult {
 }
 
 function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
-  const priorStd = priorScale(run.path);
   const test = imageSplit(run.spec, 'test', opts.n);
   const n = test.x.shape[0];
   manualSeed(opts.seed);
@@ -99,7 +97,7 @@ function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
         if (run.spec.classes !== undefined && test.labels !== undefined) conditioning.labels = test.labels.narrow(0, start, size);
         if (run.spec.superRes) conditioning.lowRes = lowResolution(toSignedUnit(images));
         const before = calls;
-        const bpd = bitsPerDim(counted, images, { K: opts.K, divergence: 'hutchinson', rtol: opts.rtol, atol: opts.atol, conditioning, priorStd });
+        const bpd = bitsPerDim(counted, images, { K: opts.K, divergence: 'hutchinson', rtol: opts.rtol, atol: opts.atol, conditioning, path: run.path });
         // Per dequantization draw, like the toys' count per solve.
         return { values: bpd.double().data() as Float64Array, nfe: (calls - before) / opts.K };
       }),
@@ -114,9 +112,9 @@ function imageNll(run: TrainedRun, opts: NllOptions): NllResult {
 function countingModel(run: TrainedRun, tick: () => void) {
   return {
     numClasses: run.spec.classes,
-    forward: (x: Tensor, t: Tensor, cond?: Conditioning) => {
+    forward: (x: Tensor, t: Tensor, conditioning?: Conditioning) => {
       tick();
-      return run.model.forward(x, t, cond);
+      return run.model.forward(x, t, conditioning);
     },
   };
 }

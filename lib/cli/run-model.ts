@@ -11,8 +11,7 @@ import type { Activation } from '../nn/mlp';
 import type { Device } from '../device';
 import { AffinePath } from '../paths/affine-path';
 import { CosineScheduler, LinearVPScheduler, OTScheduler, PolynomialScheduler, VEScheduler, VPScheduler, type Scheduler } from '../paths/schedulers';
-import { tensor } from '../creation';
-import { tidy, dispose } from '../scope';
+import { dispose } from '../scope';
 import type { Tensor } from '../tensor';
 import { ArgumentError, FlowmatchError } from '../errors';
 import { loadCheckpoint, loadVerifiedSafetensors } from '../train/checkpoint';
@@ -60,14 +59,6 @@ function scheduler(spec: RunSpec): Scheduler {
 
 export function buildPath(spec: RunSpec): AffinePath {
   return new AffinePath(scheduler(spec));
-}
-
-/**
- * σ_0 of the path: the standard deviation of its t = 0 distribution, N(0, σ_0²·I) up to the
- * vanishing α_0·x1. It is 1 for every path but the reversed VE diffusion, which starts at σ_max.
- */
-export function priorScale(p: AffinePath): number {
-  return tidy(() => p.scheduler.coefficients(tensor([0], { dtype: 'float64' })).sigma.item() as number);
 }
 
 /** A trained run, ready to sample from: model in eval mode with its EMA weights, path and spec. */

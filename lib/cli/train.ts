@@ -83,7 +83,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ema: spec.ema > 0 ? { decay: spec.ema } : false,
       labelDropout: spec.classes === undefined ? undefined : spec.labelDropout,
       coupling: couplingOf(spec),
-      conditioning: trainingConditioning(spec),
+      conditioningFor: trainingConditioning(spec),
       seed: spec.seed,
       outDir: out,
       resume,

@@ -15,7 +15,7 @@ import { stack } from '../functional';
 import { tidy } from '../scope';
 import { checkInt, checkOneOf, fail } from '../validate';
 import { logProb, type LikelihoodOptions } from './log-prob';
-import type { VelocityModel } from '../sample/model';
+import type { VelocityModel } from '../nn/velocity-model';
 
 export interface BitsPerDimOptions extends LikelihoodOptions {
   dequantization?: 'uniform';

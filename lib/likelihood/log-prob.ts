@@ -2,10 +2,11 @@
  * Exact likelihood of a continuous normalizing flow by the instantaneous change of
  * variables (Chen et al. 2018; Lipman et al. 2023, §2):
  *
- *   log p_1(x_1) = log p_0(x_0) − ∫_0^1 div v_t(x_t) dt,   p_0 = N(0, I),
+ *   log p_1(x_1) = log p_0(x_0) − ∫_0^1 div v_t(x_t) dt,   p_0 = N(0, σ_0²·I),
  *
  * solved backwards from t = 1 to 0 on the augmented state [x, Δ] with dΔ/dt = div v and
- * Δ(1) = 0, so Δ(0) = −∫_0^1 div v dt and log p_1(x_1) = log N(x_0; 0, I) + Δ(0).
+ * Δ(1) = 0, so Δ(0) = −∫_0^1 div v dt and log p_1(x_1) = log N(x_0; 0, σ_0²·I) + Δ(0).
+ * The solver policy (method, steps or tolerances) is lib/solvers/solve-flow.ts's.
  *
  * The model's time has the state's dtype (what torchdiffeq hands its function: a float32
  * time would cap a float64 solve near 1e-8), and everything created here lives on x_1's
@@ -16,13 +17,15 @@ import { zeros, full, randn, randint } from '../creation';
 import { enableGrad, isGradEnabled } from '../autograd';
 import { tidy, scope } from '../scope';
 import { asTensor } from '../tensor';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkOneOf, checkOptions, fail } from '../validate';
 import { odeint, odeintAsync, type OdeintOptions } from '../solvers/odeint';
 import { odeintAdjoint } from '../solvers/adjoint';
+import { solveFlowOptions, type FlowSolverOptions } from '../solvers/solve-flow';
 import { Module } from '../nn/module';
-import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
-import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
+import { callModel, checkModel, type Conditioning, type VelocityModel } from '../nn/velocity-model';
+import type { GaussianPath } from '../paths/gaussian-path';
 import { exactDivergence, hutchinsonDivergence } from './divergence';
+import { gaussianPriorLogDensity, resolvePriorStd } from './gaussian-prior';
 
 /**
  * Every probe is a tensor of x1's shape held for the whole solve and costs one VJP per
@@ -31,24 +34,20 @@ import { exactDivergence, hutchinsonDivergence } from './divergence';
  */
 const MAX_PROBES = 1024;
 
-export interface LikelihoodOptions {
+/** The solver options (FlowSolverOptions): default 'dopri5' at rtol = atol = 1e-5; fixed-grid methods take 100 steps from t = 1 to 0 unless told. */
+export interface LikelihoodOptions extends FlowSolverOptions {
   /** 'exact' (one VJP per element of a sample) or 'hutchinson' (one per probe). Default 'exact'. */
   divergence?: 'exact' | 'hutchinson';
   /** Hutchinson probe distribution. Default 'rademacher'. */
   probe?: 'rademacher' | 'gaussian';
   /** Hutchinson probes per sample (1 to 1024), drawn once per solve and averaged. Default 1. */
   probes?: number;
-  /** Default 'dopri5'. */
-  method?: OdeMethod;
-  /** Adaptive tolerances, default 1e-5 each. */
-  rtol?: number;
-  atol?: number;
-  /** Fixed-grid methods: number of uniform steps from t = 1 to 0. Default 100. */
-  steps?: number;
   conditioning?: Conditioning;
+  /** The probability path the model was trained on: its priorStd is the default σ_0. */
+  path?: GaussianPath;
   /**
-   * σ_0 of the source N(0, σ_0²·I) the flow starts from. Default 1; the reversed VE
-   * diffusion starts at σ_max (veDiffusionPath's sigmaMax).
+   * σ_0 of the source N(0, σ_0²·I) the flow starts from. Default the path's priorStd (the
+   * reversed VE diffusion starts at σ_max), else 1.
    */
   priorStd?: number;
   /**
@@ -139,16 +138,12 @@ interface Checked {
   kind: 'exact' | 'hutchinson';
   probeKind: 'rademacher' | 'gaussian';
   probeCount: number;
-  method: OdeMethod;
-  steps: number;
-  rtol: number;
-  atol: number;
+  solverOptions: OdeintOptions;
   priorStd: number;
   logP0: ((x0: Tensor) => Tensor) | null;
   /** Null unless differentiable; the probes are shared with setUp's. */
   differentiable: { gradient: 'adjoint' | 'direct'; params: Tensor[]; probes: Tensor[] } | null;
   n: number;
-  dims: number;
 }
 
 function readOptions(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions): Checked {
@@ -161,9 +156,8 @@ function readOptions(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions):
   const kind = checkOneOf(opts.divergence ?? 'exact', ['exact', 'hutchinson'], 'divergence');
   const probeKind = checkOneOf(opts.probe ?? 'rademacher', ['rademacher', 'gaussian'], 'probe');
   const probeCount = checkInt(opts.probes ?? 1, 'probes', 1, MAX_PROBES);
-  const method = checkOneOf(opts.method ?? 'dopri5', METHOD_NAMES, 'method');
-  const steps = checkInt(opts.steps ?? 100, 'steps', 1);
-  const priorStd = checkNumber(opts.priorStd ?? 1, 'priorStd', { positive: true, finite: true });
+  const { odeint: solverOptions } = solveFlowOptions(opts, { from: 1, to: 0, defaultMethod: 'dopri5' });
+  const priorStd = resolvePriorStd(opts);
   const n = x1.shape[0];
   if (opts.logP0 !== undefined) {
     checkFunction(opts.logP0, 'logP0');
@@ -178,7 +172,7 @@ function readOptions(model: VelocityModel, x1: Tensor, opts: LikelihoodOptions):
   } else if (opts.gradient !== undefined || opts.adjointParams !== undefined) {
     fail('differentiable: true alongside gradient and adjointParams', 'likelihood options', opts.gradient ?? 'adjointParams');
   }
-  return { kind, probeKind, probeCount, method, steps, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, priorStd, logP0: opts.logP0 ?? null, differentiable, n, dims: x1.numel / n };
+  return { kind, probeKind, probeCount, solverOptions, priorStd, logP0: opts.logP0 ?? null, differentiable, n };
 }
 
 /** The augmented field d[x, Δ]/dt = [v, div v] on the main thread, its start and the solver's options. */
@@ -196,23 +190,14 @@ function setUp(model: VelocityModel, x1: Tensor, o: Checked, conditioning: Condi
       return [v.detach(), div.detach()];
     });
   };
-  const options = isAdaptive(o.method) ? { noOvershoot: true } : { step_size: 1 / o.steps };
-  return { f, y0: [x1, zeros([n], like)], solverOptions: { method: o.method, rtol: o.rtol, atol: o.atol, options }, probes, like };
+  return { f, y0: [x1, zeros([n], like)], solverOptions: o.solverOptions, probes, like };
 }
 
 function result(solution: Tensor[], nfe: number, o: Checked): LikelihoodResult {
-  const { n, dims, priorStd } = o;
+  const { n, priorStd } = o;
   const x0 = solution[0].select(0, 1);
   const delta = solution[1].select(0, 1);
-  // log N(x0; 0, σ²I) = −½‖x0‖²/σ² − D·log σ − (D/2)·log 2π
-  const logP0 = o.logP0 !== null
-    ? checkLogP0(o.logP0(x0), n)
-    : x0
-      .square()
-      .reshape([n, -1])
-      .sum(1)
-      .mul(-0.5 / priorStd ** 2)
-      .sub(dims * Math.log(priorStd) + (dims / 2) * Math.log(2 * Math.PI));
+  const logP0 = o.logP0 !== null ? checkLogP0(o.logP0(x0), n) : gaussianPriorLogDensity(x0, priorStd);
   return { logProb: logP0.add(delta), x0: x0.contiguous(), divergenceIntegral: delta.neg(), nfe };
 }
 

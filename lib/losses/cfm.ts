@@ -6,15 +6,25 @@
  */
 import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
-import { checkOptions } from '../validate';
+import { checkOptions, fail } from '../validate';
 import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
-import { type Conditioning, type VelocityModel, callModel, checkModel } from '../sample/model';
+import { type Conditioning, type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
 import { type DrawOptions, drawTraining } from './training-draw';
 
 export interface LossOptions extends DrawOptions {
-  /** Conditioning passed to the model (class labels, the low-resolution image). */
-  cond?: Conditioning;
+  /** Conditioning passed to the model (class labels, the low-resolution image). Formerly `cond`. */
+  conditioning?: Conditioning;
+}
+
+/**
+ * The loss options, checked; the option's old name is refused rather than ignored, since a
+ * model trained without the conditioning it was meant to have may not fail at all.
+ */
+export function checkLossOptions(opts: LossOptions | undefined): Partial<LossOptions> {
+  const o = checkOptions(opts, 'options');
+  if ((o as { cond?: unknown }).cond !== undefined) fail('conditioning (the option was renamed from cond)', 'options.cond', (o as { cond?: unknown }).cond);
+  return o;
 }
 
 /**
@@ -24,7 +34,8 @@ export interface LossOptions extends DrawOptions {
  */
 export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, opts: LossOptions = {}): Tensor {
   return tidy(() => {
-    const { t, xt, ut } = drawTraining(path, x1, opts);
-    return mseLoss(callModel(checkModel(model), xt, t, checkOptions(opts, 'options').cond), ut);
+    const o = checkLossOptions(opts);
+    const { t, xt, ut } = drawTraining(path, x1, o);
+    return mseLoss(callModel(checkModel(model), xt, t, o.conditioning), ut);
   });
 }

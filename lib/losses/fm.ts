@@ -7,10 +7,10 @@ import { Tensor } from '../tensor';
 import { mseLoss } from '../functional';
 import { tidy } from '../scope';
 import { GaussianMixtureMarginal } from '../paths/gaussian-mixture-marginal';
-import { checkOptions, fail } from '../validate';
-import { type VelocityModel, callModel, checkModel } from '../sample/model';
+import { fail } from '../validate';
+import { type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
 import { drawTraining } from './training-draw';
-import type { LossOptions } from './cfm';
+import { checkLossOptions, type LossOptions } from './cfm';
 
 /**
  * The FM loss on x_t ~ p_t, drawn as x_t = ψ_t(x0) from data x1 ~ q (pass
@@ -20,7 +20,8 @@ import type { LossOptions } from './cfm';
 export function fmLoss(model: VelocityModel, marginal: GaussianMixtureMarginal, x1: Tensor, opts: LossOptions = {}): Tensor {
   if (!(marginal instanceof GaussianMixtureMarginal)) fail('a GaussianMixtureMarginal', 'marginal', marginal);
   return tidy(() => {
-    const { t, xt } = drawTraining(marginal.path, x1, opts);
-    return mseLoss(callModel(checkModel(model), xt, t, checkOptions(opts, 'options').cond), marginal.velocity(xt, t));
+    const o = checkLossOptions(opts);
+    const { t, xt } = drawTraining(marginal.path, x1, o);
+    return mseLoss(callModel(checkModel(model), xt, t, o.conditioning), marginal.velocity(xt, t));
   });
 }

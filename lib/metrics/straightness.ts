@@ -10,7 +10,7 @@ import { full } from '../creation';
 import { noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { checkInt, checkOptions } from '../validate';
-import { callModel, checkModel, type Conditioning, type VelocityModel } from '../sample/model';
+import { callModel, checkModel, type Conditioning, type VelocityModel } from '../nn/velocity-model';
 
 export interface StraightnessOptions {
   /** Euler steps of the trajectories (default 100). */

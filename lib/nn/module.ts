@@ -12,7 +12,7 @@ import { dtypeCode } from '../dtype';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { checkBool, checkOptions, fail, isInt } from '../validate';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from './velocity-model';
 import { runForwardJob } from './forward-queue';
 
 
@@ -36,7 +36,7 @@ export interface LoadReport {
   unexpected: string[];
 }
 
-/** Meets the VelocityModel contract of lib/sample/model.ts (forward(x, t, cond)). */
+/** Meets the VelocityModel contract of lib/nn/velocity-model.ts (forward(x, t, conditioning)). */
 export class Module<C = unknown> {
   /** The normalized configuration the model was built from. */
   readonly config: C;

@@ -6,3 +6,4 @@ export { clipGradNorm } from './clip';
 export { EMA, type EMAOptions } from './ema';
 export { constantLR, linearWarmup, cosineDecay, type Schedule, type CosineOptions } from './schedule';
 export type { ParameterSource, HasParameters } from './params';
+export { createOptimizer, createSchedule, type OptimizerConfig, type ScheduleConfig } from './factories';

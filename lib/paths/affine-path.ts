@@ -6,6 +6,7 @@
  */
 import { Tensor, asTensor } from '../tensor';
 import { affineCombination } from '../kernels';
+import { tensor } from '../creation';
 import { tidy } from '../scope';
 import { checkOptions, describe, fail } from '../validate';
 import { GaussianPath, sameShape, type PathSample } from './gaussian-path';
@@ -14,6 +15,7 @@ import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VP
 
 export class AffinePath extends GaussianPath {
   readonly scheduler: Scheduler;
+  #priorStd: number | undefined;
 
   constructor(scheduler: Scheduler) {
     if (scheduler === null || typeof scheduler !== 'object' || typeof scheduler.coefficients !== 'function') {
@@ -24,6 +26,21 @@ export class AffinePath extends GaussianPath {
       return { mean: c.alpha.mul(x1), std: c.sigma, dMean: c.dAlpha.mul(x1), dStd: c.dSigma };
     });
     this.scheduler = scheduler;
+  }
+
+  /**
+   * σ_0 = the scheduler's σ at t = 0 (in float64): the source is N(0, σ_0²·I) up to the
+   * α_0·x1 that vanishes or is ignored there. 1 for the OT, CondOT, cosine, linear-VP and
+   * polynomial schedules; σ_min·(σ_max/σ_min) ≈ σ_max for the reversed VE diffusion;
+   * sqrt(1 − e^(−β_min/2 − β_max/2)) (1 − 2e−5 at the defaults) for the reversed VP one.
+   * Computed on first use, so a scheduler is only asked for coefficients when needed.
+   */
+  override get priorStd(): number {
+    if (this.#priorStd === undefined) {
+      const scheduler = this.scheduler;
+      this.#priorStd = tidy(() => coefficientsAt(scheduler, tensor([0], { dtype: 'float64' })).sigma.item() as number);
+    }
+    return this.#priorStd;
   }
 
   /**

@@ -5,7 +5,7 @@
 import { Tensor, asTensor } from '../tensor';
 import { tidy } from '../scope';
 import { ShapeError } from '../errors';
-import { checkFunction, fail } from '../validate';
+import { checkFunction, checkNumber, checkOptions, fail } from '../validate';
 import { type Time, timeColumn } from './time';
 
 /** μ_t(x1), σ_t(x1) and their time derivatives; each broadcasts against x1. */
@@ -31,11 +31,26 @@ export interface PathSample {
 
 export class GaussianPath {
   protected readonly moments: GaussianMomentsFn;
+  readonly #priorStd: number;
 
-  /** A path from its moments; μ_0 = 0, σ_0 = 1, μ_1 = x1, σ_1 = σ_min make it go from noise to data. */
-  constructor(moments: GaussianMomentsFn) {
+  /**
+   * A path from its moments; μ_0 = 0, σ_0 = 1, μ_1 = x1, σ_1 = σ_min make it go from noise
+   * to data. `priorStd` is its σ_0 when that is not 1 (the moments are functions of x1, so
+   * the path cannot read it off them).
+   */
+  constructor(moments: GaussianMomentsFn, opts: { priorStd?: number } = {}) {
     checkFunction(moments, 'moments');
     this.moments = moments;
+    this.#priorStd = checkNumber(checkOptions(opts, 'options').priorStd ?? 1, 'options.priorStd', { positive: true, finite: true });
+  }
+
+  /**
+   * σ_0: the standard deviation of the source N(0, σ_0²·I) that sampling draws its noise
+   * from and likelihood scores x_0 under (sample() and likelihood() default to it when given
+   * the path).
+   */
+  get priorStd(): number {
+    return this.#priorStd;
   }
 
   /** The moments at t, checked: four tensors, or an ArgumentError. */

@@ -1,3 +1,2 @@
 /** Sampling from a velocity model by integrating noise to data. */
 export { sample, sampleAsync, type SampleOptions, type SampleResult } from './sample';
-export { callModel, type VelocityModel, type Conditioning } from './model';

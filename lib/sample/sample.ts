@@ -1,11 +1,12 @@
 /**
- * Sampling: integrate dx/dt = v_θ(x, t) from noise x0 ~ N(0, I) at t = 0 to data at t = 1,
- * with classifier-free guidance when asked:
+ * Sampling: integrate dx/dt = v_θ(x, t) from noise x0 ~ N(0, σ_0²·I) at t = 0 to data at
+ * t = 1 (σ_0 the path's priorStd: 1 but for the reversed VE diffusion), with
+ * classifier-free guidance when asked:
  *
  *   ṽ = (1 + w)·v(x, t, c) − w·v(x, t, ∅),   ∅ = the null label.
  *
- * The model runs without autograd. Steps never go past t = 1 (the model was trained on
- * [0, 1]). NFE counts solver evaluations; with guidance each is one model call on a batch
+ * The model runs without autograd. The solver policy (method, steps or tolerances, never
+ * past t = 1) is lib/solvers/solve-flow.ts's. NFE counts solver evaluations; with guidance each is one model call on a batch
  * holding the conditional and the unconditional halves.
  *
  * The model's time has the state's dtype, as torchdiffeq hands it (a float32 time would cap
@@ -18,30 +19,31 @@ import { cat } from '../functional';
 import { enableGrad, noGrad } from '../autograd';
 import { tidy, scope } from '../scope';
 import { linearCombination } from '../kernels';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, checkShape, fail } from '../validate';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkShape, fail } from '../validate';
 import { exactDivergence } from '../likelihood/divergence';
+import { gaussianPriorLogDensity, resolvePriorStd } from '../likelihood/gaussian-prior';
 import { odeint, odeintAsync, type OdeSolution, type OdeintOptions } from '../solvers/odeint';
-import { METHOD_NAMES, isAdaptive, type OdeMethod } from '../solvers/methods';
-import { DEFAULT_MAX_NUM_STEPS, checkStepCount } from '../solvers/step-limit';
-import { callModel, callModelAsync, checkModel, modelDevice, type Conditioning, type VelocityModel } from './model';
+import { solveFlowOptions, type FlowSolverOptions } from '../solvers/solve-flow';
+import { callModel, callModelAsync, checkModel, modelDevice, type Conditioning, type VelocityModel } from '../nn/velocity-model';
+import type { GaussianPath } from '../paths/gaussian-path';
 import { checkDevice, type Device } from '../device';
 
-export interface SampleOptions {
-  /** The starting noise [n, …]; drawn from N(0, I) with n and shape when omitted. */
+/** The solver options (FlowSolverOptions): default 'euler' with 100 steps on [0, 1]; any odeint method. */
+export interface SampleOptions extends FlowSolverOptions {
+  /** The starting noise [n, …], used as given; drawn from N(0, σ_0²·I) (σ_0 = priorStd) with n and shape when omitted. */
   x0?: Tensor;
   n?: number;
   /** Shape of one sample (without the batch dim). */
   shape?: number[];
   /** Where drawn noise is created; default the device of the model's parameters (or 'cpu'). */
   device?: Device;
-  /** Default 'euler' with 100 steps; any odeint method. */
-  method?: OdeMethod;
-  /** Fixed-grid methods: uniform steps on [0, 1] (or give stepSize). */
-  steps?: number;
-  stepSize?: number;
-  /** Adaptive methods: tolerances, default 1e-5 each. */
-  rtol?: number;
-  atol?: number;
+  /** The probability path the model was trained on: its priorStd is the default σ_0. */
+  path?: GaussianPath;
+  /**
+   * σ_0 of the noise N(0, σ_0²·I): the scale of drawn noise, and of log p_0 with logProb.
+   * Default the path's priorStd (σ_max for the reversed VE diffusion), else 1.
+   */
+  priorStd?: number;
   /** Output times from 0 to 1 (default [0, 1], or every step of a fixed grid when returnTrajectory). */
   t?: number[];
   /** Also return x at every time of t, [len(t), n, …]. */
@@ -57,7 +59,7 @@ export interface SampleOptions {
    * log p_0(x_0) − Δ(1). The steps then also control Δ's error. sample() only.
    */
   logProb?: boolean;
-  /** log p_0 of the noise per sample ([n]); default N(0, I). Used with logProb. */
+  /** log p_0 of the noise per sample ([n]) in place of N(0, σ_0²·I); not with priorStd. Used with logProb. */
   logP0?: (x0: Tensor) => Tensor;
 }
 
@@ -72,6 +74,7 @@ export interface SampleResult {
 interface Prepared {
   f: (t: number, x: Tensor) => Tensor | Promise<Tensor>;
   x0: () => Tensor;
+  priorStd: number;
   t: number[];
   solverOptions: OdeintOptions;
   returnTrajectory: boolean;
@@ -97,10 +100,9 @@ function sampleWithLogProb(p: Prepared, logP0: ((x0: Tensor) => Tensor) | undefi
     });
   const r = odeint(f, [x0, zeros([n], like)], p.t, p.solverOptions);
   const last = r.solution[0].shape[0] - 1;
-  const dims = x0.numel / n;
   let base: Tensor;
   if (logP0 === undefined) {
-    base = x0.square().reshape([n, -1]).sum(1).mul(-0.5).sub((dims / 2) * Math.log(2 * Math.PI));
+    base = gaussianPriorLogDensity(x0, p.priorStd);
   } else {
     base = logP0(x0);
     if (!(base instanceof Tensor) || base.ndim !== 1 || base.shape[0] !== n) fail(`a Tensor of shape [${n}] (one log-density per sample)`, 'the value returned by logP0', base);
@@ -128,16 +130,18 @@ function finish(r: OdeSolution<Tensor>, returnTrajectory: boolean): SampleResult
   return returnTrajectory ? { samples, nfe: r.nfe, trajectory: r.solution } : { samples, nfe: r.nfe };
 }
 
-type ModelCall = (model: VelocityModel, x: Tensor, t: Tensor, cond?: Conditioning) => Tensor | Promise<Tensor>;
+type ModelCall = (model: VelocityModel, x: Tensor, t: Tensor, conditioning?: Conditioning) => Tensor | Promise<Tensor>;
 
 function prepare(model: VelocityModel, opts: SampleOptions, call: ModelCall): Prepared {
   checkModel(model);
   if (opts === null || typeof opts !== 'object') fail('an options object', 'sample options', opts);
-  const method = checkOneOf(opts.method ?? 'euler', METHOD_NAMES, 'method');
   const returnTrajectory = checkBool(opts.returnTrajectory ?? false, 'returnTrajectory');
+  const { t, odeint: solverOptions } = solveFlowOptions(opts, { from: 0, to: 1, times: opts.t, everyStep: returnTrajectory, defaultMethod: 'euler' });
   const w = checkNumber(opts.guidanceScale ?? 0, 'guidanceScale', { finite: true });
-  const cond = opts.conditioning;
+  const conditioning = opts.conditioning;
   if (opts.nullLabel !== undefined) checkInt(opts.nullLabel, 'nullLabel', 0);
+  const priorStd = resolvePriorStd(opts);
+  if (opts.logP0 !== undefined && opts.priorStd !== undefined) fail('either logP0 or priorStd, not both', 'sample options', 'both');
 
   let x0: () => Tensor;
   if (opts.x0 !== undefined) {
@@ -147,35 +151,21 @@ function prepare(model: VelocityModel, opts: SampleOptions, call: ModelCall): Pr
     const n = checkInt(opts.n, 'n', 1);
     const shape = checkShape(opts.shape, 'shape');
     const device = opts.device === undefined ? modelDevice(model) : checkDevice(opts.device, 'device');
-    x0 = () => randn([n, ...shape], { device });
+    // σ_0·ε, ε ~ N(0, I); at σ_0 = 1 the noise is randn's own numbers, without a multiply.
+    x0 = priorStd === 1 ? () => randn([n, ...shape], { device }) : () => tidy(() => randn([n, ...shape], { device }).mul(priorStd));
   }
-
-  let stepSize: number | null = null;
-  if (!isAdaptive(method)) {
-    if (opts.stepSize !== undefined) stepSize = checkNumber(opts.stepSize, 'stepSize', { positive: true, finite: true });
-    else stepSize = 1 / checkInt(opts.steps ?? 100, 'steps', 1);
-  }
-  let t = opts.t;
-  if (t === undefined) {
-    t = returnTrajectory && stepSize !== null ? uniformTimes(stepSize) : [0, 1];
-  } else if (!Array.isArray(t) || t[0] !== 0 || t[t.length - 1] !== 1) {
-    fail('an increasing array of times from 0 to 1', 't', t);
-  }
-  const solverOptions: OdeintOptions = isAdaptive(method)
-    ? { method, rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5, options: { noOvershoot: true } }
-    : { method, options: { step_size: stepSize as number } };
 
   let velocity: (x: Tensor, time: Tensor) => Tensor | Promise<Tensor>;
   if (w === 0) {
-    velocity = (x, time) => call(model, x, time, cond);
+    velocity = (x, time) => call(model, x, time, conditioning);
   } else {
-    const labels = cond?.labels;
+    const labels = conditioning?.labels;
     if (!(labels instanceof Tensor)) fail('conditioning.labels (guidance needs labels)', 'conditioning.labels', labels);
     const nullLabel = checkInt(opts.nullLabel ?? (typeof model === 'object' ? model.numClasses : undefined), 'nullLabel (or a model with numClasses)', 0);
     velocity = (x, time) => {
       const n = x.shape[0];
       const both: Conditioning = { labels: cat([labels, fullLike(labels, nullLabel)]) };
-      if (cond?.lowRes !== undefined) both.lowRes = cat([cond.lowRes, cond.lowRes]);
+      if (conditioning?.lowRes !== undefined) both.lowRes = cat([conditioning.lowRes, conditioning.lowRes]);
       const guide = (v: Tensor): Tensor => linearCombination(null, [v.narrow(0, 0, n), v.narrow(0, n, n)], [1 + w, -w]);
       const v = call(model, cat([x, x]), cat([time, time]), both);
       return v instanceof Promise ? v.then(guide) : guide(v);
@@ -191,13 +181,5 @@ function prepare(model: VelocityModel, opts: SampleOptions, call: ModelCall): Pr
   };
   if (opts.logProb !== undefined) checkBool(opts.logProb, 'logProb');
   if (opts.logP0 !== undefined) checkFunction(opts.logP0, 'logP0');
-  return { f, x0, t, solverOptions, returnTrajectory, velocity };
-}
-
-/** 0, h, 2h, …, 1: the output times that make a trajectory hold every fixed step. */
-function uniformTimes(stepSize: number): number[] {
-  const steps = Math.ceil(1 / stepSize - 1e-9);
-  // Checked before the array of times is built: steps: 1e9 must fail, not allocate.
-  checkStepCount(steps, DEFAULT_MAX_NUM_STEPS, `stepSize = ${stepSize} on [0, 1]`, 0);
-  return Array.from({ length: steps + 1 }, (_, i) => (i === steps ? 1 : i * stepSize));
+  return { f, x0, priorStd, t, solverOptions, returnTrajectory, velocity };
 }

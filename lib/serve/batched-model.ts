@@ -27,7 +27,7 @@ import type { Tensor } from '../tensor';
 import { FlowmatchError } from '../errors';
 import { currentScope } from '../scope';
 import type { Module } from '../nn/module';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import { asyncForwardOptions } from '../nn/forward-queue';
 
 interface Evaluation {

@@ -8,7 +8,7 @@ import type { Module } from '../nn/module';
 import type { AffinePath } from '../paths/affine-path';
 import type { Device } from '../device';
 import { checkOneOf, checkOptions, fail } from '../validate';
-import { openRun, priorScale, type RunLocation } from '../cli/run-model';
+import { openRun, type RunLocation } from '../cli/run-model';
 import { sampleShape, type RunSpec } from '../cli/run-spec';
 
 export interface LoadRunOptions {
@@ -61,7 +61,7 @@ function fromTrained(run: ReturnType<typeof openRun>): LoadedRun {
     model,
     path: run.path,
     shape,
-    priorStd: priorScale(run.path),
+    priorStd: run.path.priorStd,
     numClasses,
     nullLabel: (model as { nullLabel?: number }).nullLabel ?? null,
     lowResShape: spec.superRes ? [shape[0], shape[1] / 2, shape[2] / 2] : null,

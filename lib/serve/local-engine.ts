@@ -9,7 +9,7 @@ import { scope } from '../scope';
 import { withSeed } from '../runtime';
 import { sampleAsync } from '../sample/sample';
 import { isAdaptive } from '../solvers/methods';
-import type { Conditioning } from '../sample/model';
+import type { Conditioning } from '../nn/velocity-model';
 import type { Module } from '../nn/module';
 import type { Device } from '../device';
 import { BatchedModel } from './batched-model';

@@ -1,4 +1,5 @@
 /** The solver names odeint accepts, as torchdiffeq spells them, and their tableaux. */
+import { checkOneOf } from '../validate';
 import { ADAPTIVE_HEUN, BOSH3, DOPRI5, DOPRI8, EULER, FEHLBERG2, HEUN2, HEUN3, MIDPOINT, RK4_38, TSIT5 } from './tableau';
 
 export const FIXED_GRID_METHODS = { euler: EULER, midpoint: MIDPOINT, rk4: RK4_38, heun2: HEUN2, heun3: HEUN3 } as const;
@@ -12,4 +13,12 @@ export const METHOD_NAMES = [...Object.keys(ADAPTIVE_METHODS), ...Object.keys(FI
 
 export function isAdaptive(method: OdeMethod): method is AdaptiveMethod {
   return method in ADAPTIVE_METHODS;
+}
+
+/**
+ * The one check of a solver name, shared by odeint and by everything that picks a solver
+ * for it (sample, likelihood), so an unknown name is the same ArgumentError wherever given.
+ */
+export function checkMethod(value: unknown, name = 'method'): OdeMethod {
+  return checkOneOf(value, METHOD_NAMES, name);
 }

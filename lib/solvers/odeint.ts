@@ -12,7 +12,7 @@ import { stack } from '../functional';
 import { tidy, scope } from '../scope';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, describe, fail } from '../validate';
 import { Evaluator, type AsyncOdeFunction, type OdeFunction } from './evaluator';
-import { ADAPTIVE_METHODS, FIXED_GRID_METHODS, METHOD_NAMES, isAdaptive, type OdeMethod } from './methods';
+import { ADAPTIVE_METHODS, FIXED_GRID_METHODS, checkMethod, isAdaptive, type OdeMethod } from './methods';
 import { integrateAdaptive } from './adaptive';
 import { fixedGridSteps, integrateFixedGrid } from './fixed-grid';
 import { checkMaxNumSteps, checkStepCount } from './step-limit';
@@ -156,7 +156,7 @@ function prepare(f: OdeFunction, y0: Tensor | Tensor[], t: number[] | Tensor, op
   const state = checkState(y0);
   const shapes = state.map((c) => c.shape);
   const dtypes = state.map((c) => c.dtype);
-  const method = checkOneOf(opts.method ?? 'dopri5', METHOD_NAMES, 'method');
+  const method = checkMethod(opts.method ?? 'dopri5');
   const o = opts.options === undefined ? {} : opts.options;
   if (o === null || typeof o !== 'object') fail('an options object', 'options', o);
   const allowed = isAdaptive(method) ? ADAPTIVE_OPTIONS : FIXED_OPTIONS;

@@ -12,6 +12,10 @@ import { writeFileAtomicSync } from '../io/atomic-write';
 import { dispose } from '../scope';
 import { FlowmatchError } from '../errors';
 import { checkInt, describe, fail } from '../validate';
+import { rngState, setRngState } from '../runtime';
+import type { Module } from '../nn/module';
+import type { Optimizer } from '../optim/optimizer';
+import type { EMA } from '../optim/ema';
 
 export interface CheckpointContents {
   step: number;
@@ -122,5 +126,77 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     dispose(all);
     throw e;
+  }
+}
+
+/** What a training run checkpoints besides its step: the model, its optimizer, the EMA when there is one, and the run's configuration. */
+export interface TrainingState {
+  model: Module;
+  optimizer: Optimizer;
+  ema?: EMA;
+  /** Stored in the checkpoint's metadata (the CLI's run spec). */
+  config: Record<string, unknown>;
+}
+
+/**
+ * The training state at `step` as checkpoint contents (the RNG state included) and the
+ * weights to sample from (the EMA's when there is one, under the model's parameter names),
+ * handed to `write` (which commits them: lib/train/run-folder.ts) and released after it.
+ */
+export function withTrainingCheckpoint(step: number, state: TrainingState, write: (contents: CheckpointContents, samplingWeights: Record<string, Tensor>) => void): void {
+  const { model, optimizer, ema } = state;
+  const modelState = model.stateDict();
+  const emaState = ema?.stateDict();
+  const optState = optimizer.stateDict();
+  const rng = rngState();
+  try {
+    const names = model.namedParameters().map(([name]) => name);
+    const weights = ema ? Object.fromEntries(ema.parameters().map((p, i) => [names[i], p])) : modelState;
+    write(
+      {
+        step,
+        model: modelState,
+        ema: emaState?.tensors,
+        optimizer: optState.tensors,
+        rng,
+        meta: { optimizerNumbers: optState.numbers, emaNumbers: emaState?.numbers ?? null, config: state.config },
+      },
+      weights,
+    );
+  } finally {
+    dispose([modelState, emaState?.tensors, optState.tensors, rng]);
+  }
+}
+
+/**
+ * Restores model, optimizer, EMA and the RNG from a checkpoint written by
+ * withTrainingCheckpoint, for a run of `steps` steps; returns the checkpoint's step. A
+ * checkpoint of another model or optimizer is a CheckpointError that says so.
+ */
+export function restoreTrainingCheckpoint(file: string, state: Omit<TrainingState, 'config'>, steps: number): number {
+  const { model, optimizer, ema } = state;
+  const ckpt = loadCheckpoint(file);
+  try {
+    if (ckpt.step > steps) {
+      throw new CheckpointError('ERR_CHECKPOINT_STEP', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
+    }
+    const meta = ckpt.meta as { optimizerNumbers?: unknown; emaNumbers?: unknown };
+    const numbers = (value: unknown): value is Record<string, number> => value !== null && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number');
+    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'its optimizerNumbers are missing or not a record of numbers');
+    try {
+      model.loadStateDict(ckpt.model);
+      optimizer.loadStateDict({ tensors: ckpt.optimizer, numbers: meta.optimizerNumbers });
+      if (ema) {
+        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_CHECKPOINT', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
+        ema.loadStateDict({ tensors: ckpt.ema, numbers: meta.emaNumbers });
+      }
+    } catch (e) {
+      if (e instanceof CheckpointError || !(e instanceof FlowmatchError)) throw e;
+      throw new CheckpointError(e.code, file, e.message, 'It belongs to another model or optimizer: resume with the configuration it was trained with');
+    }
+    setRngState(ckpt.rng);
+    return ckpt.step;
+  } finally {
+    dispose([ckpt.model, ckpt.ema, ckpt.optimizer, ckpt.rng]);
   }
 }

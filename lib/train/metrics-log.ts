@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import { FlowmatchError } from '../errors';
 import { readRegularFile } from '../io/read-file';
+import { writeFileAtomicSync } from '../io/atomic-write';
+import { describe } from '../validate';
 
 /** A metrics file that cannot be read or written; the message names the file. */
 export class MetricsError extends FlowmatchError {
@@ -75,4 +77,20 @@ export function readMetricsFile(path: string): ParsedMetrics {
 /** Reads a metrics file back (for loss curves and tests); a line still being written is left out. */
 export function readMetrics(path: string): Record<string, unknown>[] {
   return readMetricsFile(path).records;
+}
+
+/**
+ * Opens a run's metrics log for writing: a new run (startStep 0) starts it afresh; a resumed
+ * one keeps the records up to its checkpoint's step (later ones will be written again) and
+ * drops, telling `warn`, a last line torn by a kill.
+ */
+export function openMetricsLog(file: string, startStep: number, warn: (message: string) => void): MetricsLog {
+  if (startStep > 0 && fs.existsSync(file)) {
+    const { records, torn } = readMetricsFile(file);
+    if (torn !== undefined) warn(`${file}: dropped its unfinished last line (cut off when the previous run stopped): ${describe(torn)}`);
+    const kept = records.filter((r) => typeof r.step === 'number' && r.step <= startStep);
+    writeFileAtomicSync(file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    return new MetricsLog(file, true);
+  }
+  return new MetricsLog(file, false);
 }

@@ -16,10 +16,11 @@ import type { Module } from '../nn/module';
 import { AffinePath } from '../paths/affine-path';
 import { OTScheduler } from '../paths/schedulers';
 import { sample } from '../sample/sample';
-import { checkModel, type VelocityModel } from '../sample/model';
+import { checkModel, type VelocityModel } from '../nn/velocity-model';
 import { DataLoader } from '../data/loader';
 import type { Device } from '../device';
-import { train, type TrainOptions, type TrainResult } from './trainer';
+import { train, type TrainResult } from './trainer';
+import type { TrainOptions } from './train-options';
 
 export interface ReflowOptions extends Omit<TrainOptions, 'model' | 'path' | 'data' | 'coupling' | 'timeSampler' | 'resume'> {
   /** The flow whose ODE makes the pairs of the first round. */

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { tensor, zeros, ones, memory, otPath, tidy, enableGrad, exactDivergence, hutchinsonDivergence, ArgumentError, ShapeError, GaussianMixture, GaussianMixtureMarginal, type Tensor } from '../../lib/index';
+import { tensor, zeros, ones, memory, otPath, veDiffusionPath, tidy, enableGrad, exactDivergence, hutchinsonDivergence, ArgumentError, ShapeError, GaussianMixture, GaussianMixtureMarginal, type Tensor } from '../../lib/index';
 import { likelihood, logProb, bitsPerDim } from '../../lib/likelihood';
-import type { VelocityModel } from '../../lib/sample/model';
+import type { VelocityModel } from '../../lib/nn/velocity-model';
 
 const f64 = { dtype: 'float64' as const };
 const values = (t: Tensor): number[] => Array.from(t.data() as Float64Array);
@@ -58,6 +58,15 @@ test('priorStd: a flow from N(0, σ0²·I) scores against that source (the VE pa
   const want = gaussianLogDensity(values(x1), [0, 0, 0], sigma0 * Math.exp(c), 2);
   values(r.logProb).forEach((g, i) => t.true(Math.abs(g - want[i]) < 1e-6, `sample ${i}: ${g} vs ${want[i]}`));
   t.throws(() => likelihood((x) => x.mul(c), x1, { priorStd: 0 }), { message: /priorStd/ });
+  // Given the path, σ0 defaults to its priorStd: σ_max for VE, 1 for OT; an explicit priorStd wins.
+  const ve = veDiffusionPath({ sigmaMin: 0.01, sigmaMax: sigma0 });
+  for (const [opts, s0] of [[{ path: ve }, ve.priorStd], [{ path: otPath() }, 1], [{ path: otPath(), priorStd: sigma0 }, sigma0]] as const) {
+    const byPath = likelihood((x) => x.mul(c), x1, { rtol: 1e-9, atol: 1e-9, ...opts });
+    const expected = gaussianLogDensity(values(x1), [0, 0, 0], s0 * Math.exp(c), 2);
+    values(byPath.logProb).forEach((g, i) => t.true(Math.abs(g - expected[i]) < 1e-6, `σ0 ${s0}, sample ${i}: ${g} vs ${expected[i]}`));
+    for (const x of [byPath.logProb, byPath.x0, byPath.divergenceIntegral]) x.dispose();
+  }
+  t.true(Math.abs(ve.priorStd - sigma0) < 1e-13);
   r.logProb.dispose();
   r.x0.dispose();
   r.divergenceIntegral.dispose();

@@ -6,7 +6,7 @@ import { GaussianMixtureMarginal } from '../../lib/paths/gaussian-mixture-margin
 import { cfmLoss } from '../../lib/losses/cfm';
 import { fmLoss } from '../../lib/losses/fm';
 import { logitNormalTime, uniformTime } from '../../lib/losses/time-samplers';
-import type { Conditioning } from '../../lib/sample/model';
+import type { Conditioning } from '../../lib/nn/velocity-model';
 
 test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))², recomputed in float64', (t) => {
   tidy(() => {
@@ -32,22 +32,24 @@ test('CFM loss on the OT path is the mean of (v − (x1 − (1 − σ_min)·x0))
   });
 });
 
-test('the model may be an object with forward(x, t, cond); cond and float32 t of shape [batch] reach it', (t) => {
+test('the model may be an object with forward(x, t, conditioning); the conditioning and float32 t of shape [batch] reach it', (t) => {
   tidy(() => {
     const x1 = randn([8, 3]);
-    const cond = { lowRes: randn([8, 3]) };
-    let seen: { tShape: number[]; tType: string; cond?: Conditioning } | undefined;
+    const conditioning = { lowRes: randn([8, 3]) };
+    let seen: { tShape: number[]; tType: string; conditioning?: Conditioning } | undefined;
     const model = {
       forward(x: Tensor, time: Tensor, c?: Conditioning) {
-        seen = { tShape: time.shape, tType: time.dtype, cond: c };
+        seen = { tShape: time.shape, tType: time.dtype, conditioning: c };
         return x.mul(0);
       },
     };
-    const loss = cfmLoss(model, otPath(), x1, { cond });
+    const loss = cfmLoss(model, otPath(), x1, { conditioning });
     t.true(Number.isFinite(loss.item() as number));
     t.deepEqual(seen?.tShape, [8]);
     t.is(seen?.tType, 'float32');
-    t.is(seen?.cond, cond);
+    t.is(seen?.conditioning, conditioning);
+    // The option's old name is refused, not silently dropped (the model would train unconditioned).
+    t.throws(() => cfmLoss(model, otPath(), x1, { cond: conditioning } as never), { instanceOf: ArgumentError, message: /renamed from cond/ });
     t.throws(() => cfmLoss((x: Tensor) => x.sum(1), otPath(), x1), { instanceOf: ShapeError, message: /output of the model/ });
     t.throws(() => cfmLoss(42 as never, otPath(), x1), { instanceOf: ArgumentError, message: /velocity model/ });
   });

@@ -4,6 +4,7 @@ import { AffinePath, otPath, veDiffusionPath, vpDiffusionPath } from '../../lib/
 import { GaussianPath } from '../../lib/paths/gaussian-path';
 import { CosineScheduler, LinearVPScheduler, OTScheduler, PolynomialScheduler, VEScheduler, VPScheduler, condOTScheduler } from '../../lib/paths/schedulers';
 import { GaussianMixtureMarginal } from '../../lib/paths/gaussian-mixture-marginal';
+import { brownianBridgePath } from '../../lib/paths/brownian-bridge-path';
 import { GaussianMixture } from '../../lib/data/gaussian-mixture';
 
 /** Independent float64 closed forms of α_t, σ_t and their derivatives, straight from the formulas. */
@@ -185,6 +186,40 @@ test('bad arguments give typed errors that name the problem', (t) => {
     t.throws(() => otPath({ sigmaMin: 1 }), { message: /sigmaMin/ });
     t.throws(() => veDiffusionPath({ sigmaMin: 5, sigmaMax: 1 }), { message: /sigmaMax/ });
   });
+});
+
+test('priorStd is σ_0, the std of the source N(0, σ_0²·I) at t = 0, as each path\'s closed form gives it', (t) => {
+  // σ_0 of each schedule from its formula at t = 0, in JS float64.
+  const want: [string, GaussianPath, number, number][] = [
+    ['OT σ_min=1e-4: 1 − (1 − σ_min)·0', otPath(), 1, 0],
+    ['CondOT', new AffinePath(condOTScheduler()), 1, 0],
+    ['polynomial: 1 − 0ⁿ', new AffinePath(new PolynomialScheduler(3)), 1, 0],
+    ['cosine: cos 0', new AffinePath(new CosineScheduler()), 1, 0],
+    ['linear-VP: sqrt(1 − 0²)', new AffinePath(new LinearVPScheduler()), 1, 0],
+    ['VE: σ_min·(σ_max/σ_min)^1 = σ_max', veDiffusionPath(), 50, 1e-14],
+    ['VE σ_max = 80', veDiffusionPath({ sigmaMin: 0.002, sigmaMax: 80 }), 80, 1e-14],
+    // T(1) = β_min + (β_max − β_min)/2, σ_0 = sqrt(1 − e^(−T(1))): not quite 1.
+    ['VP: sqrt(1 − e^(−10.05))', vpDiffusionPath(), Math.sqrt(-Math.expm1(-(0.1 + 19.9 / 2))), 1e-15],
+    ['VP β ∈ [1, 2]', vpDiffusionPath({ betaMin: 1, betaMax: 2 }), Math.sqrt(-Math.expm1(-1.5)), 1e-15],
+    // The bridge's p_0(· | x1) has std sqrt((1 − 0)² + σ²·0) = 1.
+    ['Brownian bridge', brownianBridgePath({ sigma: 2 }), 1, 0],
+    ['GaussianPath from moments: 1 unless told', new GaussianPath((x1, time) => ({ mean: x1.mul(time), std: time.neg().add(1), dMean: x1.mul(1), dStd: time.mul(0).sub(1) })), 1, 0],
+    ['GaussianPath with priorStd 3', new GaussianPath((x1, time) => ({ mean: x1.mul(time), std: time.neg().add(1).mul(3), dMean: x1.mul(1), dStd: time.mul(0).sub(3) }), { priorStd: 3 }), 3, 0],
+  ];
+  for (const [name, path, sigma0, tolerance] of want) {
+    const got = path.priorStd;
+    t.true(Math.abs(got - sigma0) <= tolerance * sigma0, `${name}: ${got} vs ${sigma0}`);
+    // It is the std the path itself puts at t = 0: ψ_0(x0) = σ_0·x0 + μ_0 with x1 = 0.
+    tidy(() => {
+      const x0 = tensor([[1, -2]], { dtype: 'float64' });
+      const atZero = path.flow(x0, x0.mul(0), 0).toArray() as number[][];
+      t.true(Math.abs(atZero[0][0] - got) <= 1e-12 * got && Math.abs(atZero[0][1] + 2 * got) <= 1e-12 * got, `${name}: ψ_0 = ${atZero}`);
+    });
+  }
+  const before = memory().cpu.tensors;
+  t.is(veDiffusionPath().priorStd, veDiffusionPath().priorStd);
+  t.is(memory().cpu.tensors, before, 'computing σ_0 leaves no tensor behind');
+  t.throws(() => new GaussianPath((x1) => ({ mean: x1, std: x1, dMean: x1, dStd: x1 }), { priorStd: 0 }), { message: /priorStd/ });
 });
 
 // ---- marginal path and field for Gaussian-mixture data (Theorem 1) ----------------------

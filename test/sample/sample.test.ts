@@ -1,7 +1,10 @@
 import test from 'ava';
-import { tensor, memory, manualSeed, type Tensor } from '../../lib/index';
-import { sample, sampleAsync, type VelocityModel, type Conditioning } from '../../lib/sample';
+import { tensor, randn, memory, manualSeed, ArgumentError, type Tensor } from '../../lib/index';
+import { sample, sampleAsync } from '../../lib/sample';
+import type { VelocityModel, Conditioning } from '../../lib/nn/velocity-model';
 import { SolverError } from '../../lib/solvers';
+import { otPath, veDiffusionPath } from '../../lib/paths/affine-path';
+import type { GaussianPath } from '../../lib/paths/gaussian-path';
 
 const f64 = { dtype: 'float64' as const };
 const values = (t: Tensor): number[] => Array.from(t.data() as Float64Array);
@@ -138,4 +141,55 @@ test("the model's time has the state's dtype, as torchdiffeq hands it", (t) => {
     t.deepEqual([...seen], [`${dtype}[2]`]);
     for (const x of [x0, r.samples]) x.dispose();
   }
+});
+
+test('drawn noise has the std of priorStd, by default the path\'s (σ_max for VE), else 1', (t) => {
+  const still: VelocityModel = (x) => x.mul(0);
+  const n = 20000;
+  const std = (x: Tensor): number => {
+    const v = Array.from(x.data() as Float32Array);
+    const mean = v.reduce((s, a) => s + a, 0) / v.length;
+    return Math.sqrt(v.reduce((s, a) => s + (a - mean) ** 2, 0) / (v.length - 1));
+  };
+  const path = veDiffusionPath({ sigmaMax: 20 });
+  for (const [name, opts, sigma0] of [
+    ['no path', {}, 1],
+    ['the VE path', { path }, path.priorStd],
+    ['the OT path', { path: otPath() }, 1],
+    ['priorStd over the path', { path, priorStd: 3 }, 3],
+  ] as [string, { path?: GaussianPath; priorStd?: number }, number][]) {
+    manualSeed(11);
+    const r = sample(still, { n, shape: [2], steps: 2, returnTrajectory: true, ...opts });
+    const first = (r.trajectory as Tensor).at(0);
+    // The noise is σ_0·ε with ε the seed's standard normal draw, …
+    manualSeed(11);
+    const eps = randn([n, 2]);
+    const want = Array.from(eps.mul(sigma0).data() as Float32Array);
+    t.deepEqual(Array.from(first.data() as Float32Array), want, name);
+    // … so its sample std is σ_0 within a few standard errors (σ_0/sqrt(2·(2n − 1))).
+    const s = std(first);
+    t.true(Math.abs(s - sigma0) < 4 * sigma0 / Math.sqrt(2 * (2 * n - 1)), `${name}: std ${s} vs ${sigma0}`);
+    for (const x of [r.samples, r.trajectory as Tensor, first, eps]) x.dispose();
+  }
+  t.true(path.priorStd > 19.99 && path.priorStd < 20.01);
+  t.throws(() => sample(still, { n: 2, shape: [2], priorStd: -1 }), { instanceOf: ArgumentError, message: /priorStd/ });
+  t.throws(() => sample(still, { n: 2, shape: [2], path: {} as never }), { instanceOf: ArgumentError, message: /for path/ });
+  t.throws(() => sample(still, { n: 2, shape: [2], priorStd: 2, logProb: true, logP0: (x) => x.sum(1) }), { instanceOf: ArgumentError, message: /either logP0 or priorStd/ });
+});
+
+test('logProb of samples from N(0, σ_0²·I) under a scaling field is the closed-form Gaussian density', (t) => {
+  // v = c·x carries x0 to x1 = e^c·x0: N(0, σ0²·I) becomes N(0, (σ0·e^c)²·I).
+  const c = -0.4;
+  const sigma0 = 4;
+  manualSeed(3);
+  const r = sample((x) => x.mul(c), { n: 5, shape: [3], method: 'dopri5', rtol: 1e-9, atol: 1e-9, priorStd: sigma0, logProb: true });
+  const s1 = sigma0 * Math.exp(c);
+  const rowsOf = r.samples.double().toArray() as number[][];
+  const got = Array.from(r.logProb!.double().data() as Float64Array);
+  rowsOf.forEach((row, i) => {
+    const want = -0.5 * row.reduce((a, v) => a + (v / s1) ** 2, 0) - 3 * Math.log(s1) - 1.5 * Math.log(2 * Math.PI);
+    t.true(Math.abs(got[i] - want) < 1e-4, `sample ${i}: ${got[i]} vs ${want}`);
+  });
+  r.samples.dispose();
+  r.logProb!.dispose();
 });

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fm from '../../lib/index';
-import { train, CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE, type TrainOptions, type TrainResult } from '../../lib/train/trainer';
+import { train, CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE, type TrainResult } from '../../lib/train/trainer';
+import type { TrainOptions } from '../../lib/train/train-options';
 import { MetricsError, readMetrics } from '../../lib/train/metrics-log';
 import { CheckpointError } from '../../lib/train/checkpoint';
 import { createMLP } from '../../lib/nn';
@@ -124,6 +125,36 @@ test.serial('bad training options give typed errors', async (t) => {
   await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 1, resume: true }), { instanceOf: fm.ArgumentError, message: /outDir to resume from/ });
   await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 1, optimizer: { name: 'lbfgs' as never } }), { instanceOf: fm.ArgumentError, message: /optimizer\.name/ });
   await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 3, optimizer: { lr: 1e30 }, progress: false, ema: false }), { instanceOf: fm.FlowmatchError, message: /loss became/ });
+  await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 1, conditioningFor: 5 as never }), { instanceOf: fm.ArgumentError, message: /conditioningFor/ });
+  // The per-batch function's old name is refused rather than ignored.
+  await t.throwsAsync(train({ model, path: otPath(), data: checkerboardData(8), steps: 1, conditioning: () => ({}) } as never), { instanceOf: fm.ArgumentError, message: /renamed from conditioning/ });
+  model.dispose();
+});
+
+test.serial('conditioningFor is called once per step, with that step\'s batch', async (t) => {
+  fm.manualSeed(3);
+  const model = createMLP({ dim: 2, hidden: [8] });
+  const seen: fm.Tensor[] = [];
+  const batches: fm.Tensor[] = [];
+  const data = (): { x: fm.Tensor } => {
+    const x = checkerboard(8);
+    batches.push(x);
+    return { x };
+  };
+  await train({
+    model,
+    path: otPath(),
+    data,
+    steps: 3,
+    ema: false,
+    progress: false,
+    conditioningFor: (batch) => {
+      seen.push(batch.x);
+      return {};
+    },
+  });
+  t.is(seen.length, 3);
+  seen.forEach((x, i) => t.is(x, batches[i]));
   model.dispose();
 });
 
