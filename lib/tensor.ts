@@ -565,8 +565,9 @@ export function binaryOp(op: BinaryOp): (a: TensorOrScalar, b: TensorOrScalar) =
   let scalarTensor: ((a: Scalar, b: Handle) => Handle) | undefined;
   return (a, b) => {
     if (a instanceof Tensor) {
-      if (b instanceof Tensor) return new Tensor((tensors ??= native[op])(live(a, op), live(b, op, 1)));
-      return new Tensor((tensorScalar ??= native[withScalar])(live(a, op), scalar(b, 'other')));
+      const h = live(a, op);
+      if (b instanceof Tensor) return new Tensor((tensors ??= native[op])(h, live(b, op, 1)));
+      return new Tensor((tensorScalar ??= native[withScalar])(h, scalar(b, 'other')));
     }
     if (b instanceof Tensor) {
       const h = live(b, op, 1);
