@@ -3,7 +3,7 @@
  * typed functions. The addon is context-aware: each worker_thread loads its own copy of
  * the state (its own tensor table).
  */
-import { FlowmatchError, makeNativeError } from './errors';
+import { FlowmatchError, isErrorCode, makeNativeError } from './errors';
 // The one module that finds and loads the addon (shared with doctor and the build scripts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const addonLoader = require('../scripts/addon.js') as { load(): { addon: NativeBinding } };
@@ -18,7 +18,7 @@ function loadAddon(): NativeBinding {
     loaded = addonLoader.load();
   } catch (e) {
     const { code, message } = e as { code?: string; message: string };
-    throw new FlowmatchError(code ?? 'ERR_ADDON_LOAD', message);
+    throw new FlowmatchError(isErrorCode(code) ? code : 'ERR_ADDON_LOAD', message);
   }
   loaded.addon.setErrorFactory(makeNativeError);
   return loaded.addon;

@@ -195,7 +195,7 @@ std::vector<int64_t> solveAssignment(const double* cost, int64_t n) {
           indexLowest = k;
         }
       }
-      if (indexLowest < 0) throw FlowmatchException("ERR_NATIVE", "otExact: no augmenting path");
+      if (indexLowest < 0) throw FlowmatchException("ERR_INTERNAL", "otExact: no augmenting path");
       minVal = lowest;
       const int64_t j = remaining[indexLowest];
       colSeen[j] = 1;

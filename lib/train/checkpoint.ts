@@ -10,7 +10,7 @@ import { MAX_SAFETENSORS_BYTES, dataDigest, deserializeSafetensors, parseSafeten
 import { readRegularFile } from '../io/read-file';
 import { writeFileAtomicSync } from '../io/atomic-write';
 import { dispose } from '../scope';
-import { FlowmatchError } from '../errors';
+import { type ErrorCode, FlowmatchError } from '../errors';
 import { checkInt, describe, fail } from '../validate';
 
 export interface CheckpointContents {
@@ -28,10 +28,14 @@ export interface LoadedCheckpoint extends CheckpointContents {
   digest?: string;
 }
 
-/** A checkpoint that cannot be used; the message names the file, what is wrong and what to do. */
+/**
+ * A checkpoint that cannot be used; the message names the file, what is wrong and what to do.
+ * Its constructor takes any code: resuming re-raises an error from loading the checkpoint's
+ * state (mostly ERR_STATE_MISMATCH) as a CheckpointError that keeps the original code.
+ */
 export class CheckpointError extends FlowmatchError {
   readonly file: string;
-  constructor(code: string, file: string, problem: string, remedy = REPLACE_IT) {
+  constructor(code: ErrorCode, file: string, problem: string, remedy = REPLACE_IT) {
     super(code, `${file}: ${problem}. ${remedy}`);
     this.file = file;
   }
@@ -83,23 +87,23 @@ export function loadVerifiedSafetensors(file: string): { tensors: Record<string,
 
 function parseMeta(file: string, text: string | undefined): Record<string, unknown> & { step: number; hasEma: boolean } {
   if (text === undefined) {
-    throw new CheckpointError('ERR_NOT_A_CHECKPOINT', file, `a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`, 'Pass the checkpoint.safetensors that `train` wrote');
+    throw new CheckpointError('ERR_FORMAT', file, `a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`, 'Pass the checkpoint.safetensors that `train` wrote');
   }
   let meta: unknown;
   try {
     meta = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError('ERR_FORMAT', file, `its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
   }
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is ${describe(meta)}, not a JSON object`);
+    throw new CheckpointError('ERR_FORMAT', file, `its '${META_KEY}' metadata is ${describe(meta)}, not a JSON object`);
   }
   const record = meta as Record<string, unknown>;
   if (!Number.isSafeInteger(record.step) || (record.step as number) < 0) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its step is ${record.step === undefined ? 'missing' : describe(record.step)}, not a non-negative integer`);
+    throw new CheckpointError('ERR_FORMAT', file, `its step is ${record.step === undefined ? 'missing' : describe(record.step)}, not a non-negative integer`);
   }
   if (typeof record.hasEma !== 'boolean') {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its hasEma is ${record.hasEma === undefined ? 'missing' : describe(record.hasEma)}, not true or false`);
+    throw new CheckpointError('ERR_FORMAT', file, `its hasEma is ${record.hasEma === undefined ? 'missing' : describe(record.hasEma)}, not true or false`);
   }
   return record as Record<string, unknown> & { step: number; hasEma: boolean };
 }
@@ -109,7 +113,7 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   const { tensors: all, metadata, digest } = loadVerifiedSafetensors(file);
   try {
     const { step, hasEma, ...rest } = parseMeta(file, metadata[META_KEY]);
-    if (!(all.rng instanceof Tensor)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'it has no RNG state (tensor rng)');
+    if (!(all.rng instanceof Tensor)) throw new CheckpointError('ERR_FORMAT', file, 'it has no RNG state (tensor rng)');
     const groups: Record<(typeof PREFIXES)[number], Record<string, Tensor>> = { 'model.': {}, 'ema.': {}, 'optimizer.': {} };
     const unused: Tensor[] = [];
     for (const [name, t] of Object.entries(all)) {

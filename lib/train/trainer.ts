@@ -96,7 +96,7 @@ export interface TrainOptions {
   outDir?: string;
   checkpointEvery?: number;
   /**
-   * true: continue from outDir/checkpoint.safetensors, which must exist (ERR_NO_CHECKPOINT
+   * true: continue from outDir/checkpoint.safetensors, which must exist (ERR_NOT_FOUND
    * otherwise); 'auto': continue when it exists, else start a new run (for jobs that are
    * restarted after preemption); false (default): a new run, replacing any checkpoint there.
    */
@@ -208,7 +208,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (removedTemps.length > 0) warn(`removed ${removedTemps.length} temporary file(s) that an interrupted run left in ${outDir}: ${removedTemps.join(', ')}`);
     const present = fs.existsSync(checkpointFile as string);
     if (opts.resume === true && !present) {
-      throw new FlowmatchError('ERR_NO_CHECKPOINT', `Cannot resume: ${outDir} has no ${CHECKPOINT_FILE}. Start a new run (resume: false), or pass resume: 'auto' to start one when there is nothing to resume`);
+      throw new FlowmatchError('ERR_NOT_FOUND', `Cannot resume: ${outDir} has no ${CHECKPOINT_FILE}. Start a new run (resume: false), or pass resume: 'auto' to start one when there is nothing to resume`);
     }
     resuming = present && opts.resume !== undefined && opts.resume !== false;
   }
@@ -296,7 +296,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return { loss: lossTensor.item() as number, gradNorm: norm };
       });
       if (!Number.isFinite(loss)) {
-        throw new FlowmatchError('ERR_NON_FINITE_LOSS', `the loss became ${loss} at step ${step}; lower the learning rate or enable clipGradNorm`);
+        throw new FlowmatchError('ERR_NON_FINITE', `the loss became ${loss} at step ${step}; lower the learning rate or enable clipGradNorm`);
       }
       step += 1;
       losses.push(loss);
@@ -333,16 +333,16 @@ function restore(file: string, model: Module, optimizer: Optimizer, ema: EMA | u
   const ckpt = loadCheckpoint(file);
   try {
     if (ckpt.step > steps) {
-      throw new CheckpointError('ERR_CHECKPOINT_STEP', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
+      throw new CheckpointError('ERR_STATE_MISMATCH', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
     }
     const meta = ckpt.meta as { optimizerNumbers?: unknown; emaNumbers?: unknown };
     const numbers = (value: unknown): value is Record<string, number> => value !== null && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number');
-    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'its optimizerNumbers are missing or not a record of numbers');
+    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_FORMAT', file, 'its optimizerNumbers are missing or not a record of numbers');
     try {
       model.loadStateDict(ckpt.model);
       optimizer.loadStateDict({ tensors: ckpt.optimizer, numbers: meta.optimizerNumbers });
       if (ema) {
-        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_CHECKPOINT', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
+        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_STATE_MISMATCH', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
         ema.loadStateDict({ tensors: ckpt.ema, numbers: meta.emaNumbers });
       }
     } catch (e) {
