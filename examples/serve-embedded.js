@@ -39,7 +39,7 @@ const server = http.createServer((req, res) => {
     } catch (e) {
       if (e instanceof RequestError) send(res, 400, { error: e.code, field: e.field, message: e.message });
       else if (e instanceof SamplerError) send(res, STATUS[e.code] ?? 500, { error: e.code, message: e.message });
-      else if (e instanceof SyntaxError) send(res, 400, { error: 'ERR_INVALID_JSON', message: e.message });
+      else if (e instanceof SyntaxError) send(res, 400, { error: 'ERR_INVALID_REQUEST', message: e.message });
       else send(res, 500, { error: 'ERR_INTERNAL', message: e.message });
     }
   });

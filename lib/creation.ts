@@ -49,7 +49,7 @@ function inspectNested(data: unknown): { shape: number[]; flat: (number | boolea
   const shape: number[] = [];
   for (let level: unknown = data; Array.isArray(level); level = level[0]) {
     // Also ends an array that contains itself, which would nest forever.
-    if (shape.length === MAX_DIMS) throw new ShapeError('ERR_INVALID_SHAPE', `Expected at most ${MAX_DIMS} levels of nesting for data but received more`);
+    if (shape.length === MAX_DIMS) throw new ShapeError('ERR_SHAPE', `Expected at most ${MAX_DIMS} levels of nesting for data but received more`);
     shape.push(level.length);
   }
   const flat: (number | boolean)[] = [];
@@ -64,7 +64,7 @@ function inspectNested(data: unknown): { shape: number[]; flat: (number | boolea
     if (!Array.isArray(node) || node.length !== shape[dim]) {
       throw new ArgumentError(
         `Expected an array of length ${shape[dim]} for data${path} but received ${describe(node)} (nested arrays must be rectangular)`,
-        'ERR_INVALID_SHAPE',
+        'ERR_SHAPE',
       );
     }
     for (let i = 0; i < node.length; i++) walk(node[i], dim + 1, `${path}[${i}]`);

@@ -7,7 +7,7 @@
  * The backward runs on the JS thread, inside the backward() or grad() call that reached it
  * (native/custom_function.cpp): that call must be the synchronous one from JS, and the
  * tensors CPU ones (libtorch runs the gradients of CUDA tensors on its own threads, where
- * such a backward throws ERR_NOT_IMPLEMENTED).
+ * such a backward throws ERR_UNSUPPORTED).
  */
 import { native } from './native';
 import { Tensor, asTensor, handlesOf, live } from './tensor';
@@ -35,7 +35,7 @@ function dispatch(id: number, handles: number[]): (number | null)[] {
     if (entry === undefined) throw new ShapeError('ERR_BACKWARD_TWICE', 'The saved state of this custom autograd function was freed (backward ran without retainGraph, or its outputs were disposed)');
     const out = entry.backward(grads);
     if (!Array.isArray(out) || out.length !== entry.inputs) {
-      throw new ShapeError('ERR_INVALID_SHAPE', `Expected an array of ${entry.inputs} gradients (Tensor or null, one per input) for the value returned by a custom backward but received ${describe(out)}`);
+      throw new ShapeError('ERR_SHAPE', `Expected an array of ${entry.inputs} gradients (Tensor or null, one per input) for the value returned by a custom backward but received ${describe(out)}`);
     }
     // The tidy releases the handles it tracks: the native node gets handles of its own.
     return out.map((g, i) => (g === null ? null : native.shareHandle(live(asTensor(g, `gradient ${i} of a custom backward`), 'return a gradient from a custom backward', `gradient ${i}`))));

@@ -11,7 +11,7 @@ export const DEVICE_PATTERN = /^(cpu|meta|cuda(:\d+)?)$/;
 
 export function checkDevice(value: unknown, name = 'device'): Device {
   if (typeof value !== 'string' || !DEVICE_PATTERN.test(value)) {
-    fail("a device ('cpu', 'cuda', 'cuda:N' or 'meta')", name, value, 'ERR_INVALID_DEVICE');
+    fail("a device ('cpu', 'cuda', 'cuda:N' or 'meta')", name, value, 'ERR_DEVICE');
   }
   return value as Device;
 }

@@ -1,69 +1,94 @@
 /**
  * flowmatch's error classes. Every error the library throws, from TypeScript validation
- * or from C++ (c10::Error included), is a FlowmatchError with a stable `code`.
+ * or from C++ (c10::Error included), is a FlowmatchError with a registered `code`
+ * (lib/error-codes.ts lists them with their meanings). Each class's constructor takes only
+ * the codes registered for it, so tsc rejects an unregistered code or a code in the wrong class.
  */
+import { type CodeOf, type ErrorClassName, type ErrorCode, ERROR_CODES, isErrorCode } from './error-codes';
+
+export { ERROR_CODES, isErrorCode, carries, carriersOf, type ErrorCode, type CodeOf, type ErrorClassName, type ErrorCodeInfo } from './error-codes';
+
 export class FlowmatchError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = new.target.name;
     this.code = code;
   }
 }
 
+// ArgumentError's constructor also serves its subclasses UsageError and RequestError.
+type ArgumentCode = CodeOf<'ArgumentError' | 'UsageError' | 'RequestError'>;
+
 /** An argument had the wrong type or value (validated before any native call). */
 export class ArgumentError extends FlowmatchError {
-  constructor(message: string, code = 'ERR_INVALID_ARGUMENT') {
+  declare readonly code: ArgumentCode;
+  constructor(message: string, code: ArgumentCode = 'ERR_INVALID_ARGUMENT') {
     super(code, message);
   }
 }
 
 /** A tensor was used after dispose() or after its scope ended. */
-export class DisposedError extends FlowmatchError {}
-
-/** Shapes that do not fit together (broadcasting, matmul, reshape, indexing). */
-export class ShapeError extends FlowmatchError {}
-
-/** Wrong or unsupported dtype. */
-export class DTypeError extends FlowmatchError {}
-
-/** A device that is unknown or not available. */
-export class DeviceError extends FlowmatchError {}
-
-/** Any other failure inside libtorch. */
-export class NativeError extends FlowmatchError {}
-
-const CLASS_BY_CODE: Record<string, new (code: string, message: string) => FlowmatchError> = {
-  ERR_DISPOSED: DisposedError,
-  ERR_INVALID_HANDLE: DisposedError,
-  ERR_INVALID_SHAPE: ShapeError,
-  ERR_INDEX: ShapeError,
-  ERR_DTYPE: DTypeError,
-  ERR_UNSUPPORTED_DTYPE: DTypeError,
-  ERR_INVALID_DEVICE: DeviceError,
-};
-
-// Arguments only native code can judge: a model's conditioning contract, machine bounds.
-const ARGUMENT_CODES = new Set(['ERR_MISSING_LABELS', 'ERR_UNEXPECTED_LABELS', 'ERR_UNEXPECTED_LOW_RES', 'ERR_NO_NULL_CLASS', 'ERR_TOO_MANY_THREADS', 'ERR_MODEL_TOO_LARGE']);
-
-// libtorch reports shape, dtype and device problems all as c10::Error; the message tells
-// which, so the class follows the message.
-function classify(message: string): [new (code: string, message: string) => FlowmatchError, string] {
-  // The CPU allocator reports failure as a plain c10::Error, not c10::OutOfMemoryError.
-  if (/can't allocate memory|not enough memory/i.test(message)) return [NativeError, 'ERR_OUT_OF_MEMORY'];
-  if (/size of tensor|shape|must match the size|cannot be multiplied|dimension|Dimension out of range|out of bounds|invalid for input of size|expanded size|number of dims|must be a \d+D tensor/i.test(message)) return [ShapeError, 'ERR_SHAPE'];
-  if (/expected scalar type|dtype|Float but found|Long but found|result type|can't be cast|not implemented for '/i.test(message)) return [DTypeError, 'ERR_DTYPE'];
-  if (/device|cuda|CUDA/.test(message)) return [DeviceError, 'ERR_DEVICE'];
-  return [NativeError, 'ERR_TORCH'];
+export class DisposedError extends FlowmatchError {
+  declare readonly code: CodeOf<'DisposedError'>;
+  constructor(code: CodeOf<'DisposedError'>, message: string) {
+    super(code, message);
+  }
 }
 
-/** Called by the native addon to build the error it throws (see native/errors.cpp). */
-export function makeNativeError(code: string, message: string): FlowmatchError {
-  if (code === 'ERR_INVALID_ARGUMENT' || ARGUMENT_CODES.has(code)) return new ArgumentError(message, code);
-  if (code === 'ERR_TORCH') {
-    const [Cls, refined] = classify(message);
-    return new Cls(refined, message);
+/** Shapes that do not fit together (broadcasting, matmul, reshape, indexing). */
+export class ShapeError extends FlowmatchError {
+  declare readonly code: CodeOf<'ShapeError'>;
+  constructor(code: CodeOf<'ShapeError'>, message: string) {
+    super(code, message);
   }
-  const Cls = CLASS_BY_CODE[code] ?? NativeError;
-  return new Cls(code, message);
+}
+
+/** Wrong or unsupported dtype. */
+export class DTypeError extends FlowmatchError {
+  declare readonly code: CodeOf<'DTypeError'>;
+  constructor(code: CodeOf<'DTypeError'>, message: string) {
+    super(code, message);
+  }
+}
+
+/** A device that is unknown or not available. */
+export class DeviceError extends FlowmatchError {
+  declare readonly code: CodeOf<'DeviceError'>;
+  constructor(code: CodeOf<'DeviceError'>, message: string) {
+    super(code, message);
+  }
+}
+
+/** Any other failure inside libtorch or the addon. */
+export class NativeError extends FlowmatchError {
+  declare readonly code: CodeOf<'NativeError'>;
+  constructor(code: CodeOf<'NativeError'>, message: string) {
+    super(code, message);
+  }
+}
+
+// The classes the addon's codes map to. Each factory takes the codes of its class; the
+// registry names one class per code, so the code handed to a factory is always one of them.
+type Factory = (code: ErrorCode, message: string) => FlowmatchError;
+const NATIVE_CLASSES = {
+  FlowmatchError: (code: ErrorCode, message: string) => new FlowmatchError(code, message),
+  ArgumentError: (code: ArgumentCode, message: string) => new ArgumentError(message, code),
+  DisposedError: (code: CodeOf<'DisposedError'>, message: string) => new DisposedError(code, message),
+  ShapeError: (code: CodeOf<'ShapeError'>, message: string) => new ShapeError(code, message),
+  DTypeError: (code: CodeOf<'DTypeError'>, message: string) => new DTypeError(code, message),
+  DeviceError: (code: CodeOf<'DeviceError'>, message: string) => new DeviceError(code, message),
+  NativeError: (code: CodeOf<'NativeError'>, message: string) => new NativeError(code, message),
+} as Partial<Record<ErrorClassName, Factory>>;
+
+/**
+ * Called by the native addon to build the error it throws. The addon has already reduced the
+ * exception to its final code, libtorch's messages included (native/errors.cpp,
+ * describeCurrentException); here the code only picks its class from the registry.
+ */
+export function makeNativeError(code: string, message: string): FlowmatchError {
+  const make = isErrorCode(code) ? NATIVE_CLASSES[ERROR_CODES[code].class] : undefined;
+  // Unreachable while test/errors.test.ts passes (it checks every code in native/ against the registry).
+  if (make === undefined) return new NativeError('ERR_INTERNAL', `${message} (the addon raised ${code}, which has no class here)`);
+  return make(code as ErrorCode, message);
 }

@@ -127,7 +127,7 @@ export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'm
   const sa = a.shape;
   const sb = b.shape;
   if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `mseLoss: input shape [${sa}] and target shape [${sb}] differ`);
+    throw new ShapeError('ERR_SHAPE', `mseLoss: input shape [${sa}] and target shape [${sb}] differ`);
   }
   return new Tensor(native.mseLoss(live(a, 'mseLoss'), live(b, 'mseLoss', 1), checkOneOf(reduction, REDUCTIONS, 'reduction')));
 }
@@ -147,7 +147,7 @@ export function interpolate(x: Tensor, opts: { size?: number | number[]; scaleFa
   const t = asTensor(x, 'x');
   opts = checkOptions(opts, 'interpolate options');
   const spatial = t.ndim - 2;
-  if (spatial < 1) fail('a tensor of shape [N, C, ...spatial]', 'x', t.shape, 'ERR_INVALID_SHAPE');
+  if (spatial < 1) fail('a tensor of shape [N, C, ...spatial]', 'x', t.shape, 'ERR_SHAPE');
   if ((opts.size === undefined) === (opts.scaleFactor === undefined)) fail('exactly one of size and scaleFactor', 'interpolate options', opts);
   const mode = checkOneOf(opts.mode ?? 'nearest', ['nearest', 'bilinear', 'bicubic', 'linear', 'area'] as const, 'mode');
   const expand = (v: number | number[]): number[] => (typeof v === 'number' ? new Array(spatial).fill(v) : v);

@@ -5,7 +5,7 @@
  * optim/); everything else goes through Tensor and typed functions. The addon is
  * context-aware: each worker_thread loads its own copy of the state (its own tensor table).
  */
-import { FlowmatchError, makeNativeError } from './errors';
+import { FlowmatchError, isErrorCode, makeNativeError } from './errors';
 import { ADJOINT_KERNELS_EXPORTS, type AdjointKernelsBinding } from './native/adjoint-kernels';
 import { AUTOGRAD_EXPORTS, type AutogradBinding } from './native/autograd';
 import { CREATION_EXPORTS, type CreationBinding } from './native/creation';
@@ -69,7 +69,7 @@ function loadAddon(): NativeBinding {
     loaded = addonLoader.load();
   } catch (e) {
     const { code, message } = e as { code?: string; message: string };
-    throw new FlowmatchError(code ?? 'ERR_ADDON_LOAD', message);
+    throw new FlowmatchError(isErrorCode(code) ? code : 'ERR_ADDON_LOAD', message);
   }
   loaded.addon.setErrorFactory(makeNativeError);
   return loaded.addon;

@@ -37,7 +37,7 @@ function machineMemory(): number {
 export function checkAllocation(shape: number[], dtype: DType, device: Device, name = 'shape'): number[] {
   const count = shape.reduce((a, d) => a * d, 1);
   if (!(count <= Number.MAX_SAFE_INTEGER)) {
-    fail('a shape of at most 2^53 − 1 elements', name, shape, 'ERR_TENSOR_TOO_LARGE');
+    fail('a shape of at most 2^53 − 1 elements', name, shape, 'ERR_TOO_LARGE');
   }
   const bytes = count * ELEMENT_BYTES[dtype];
   if (device === 'cpu' && bytes > memoryLimit()) {

@@ -242,10 +242,10 @@ export class Tensor<D extends DType = DType> implements Trackable {
       const g = asTensor(value, 'grad');
       const [want, have] = [this.shape, g.shape];
       if (want.length !== have.length || want.some((d, i) => d !== have[i])) {
-        throw new ShapeError('ERR_INVALID_SHAPE', `Expected a gradient of shape [${want.join(', ')}] for grad but received one of shape [${have.join(', ')}]`);
+        throw new ShapeError('ERR_SHAPE', `Expected a gradient of shape [${want.join(', ')}] for grad but received one of shape [${have.join(', ')}]`);
       }
       if (g.dtype !== this.dtype) throw new DTypeError('ERR_DTYPE', `Expected a ${this.dtype} gradient for grad but received a ${g.dtype} one`);
-      if (g.device !== this.device) throw new DeviceError('ERR_INVALID_DEVICE', `Expected a gradient on ${this.device} for grad but received one on ${g.device}`);
+      if (g.device !== this.device) throw new DeviceError('ERR_DEVICE', `Expected a gradient on ${this.device} for grad but received one on ${g.device}`);
     }
     native.setGrad(h, value === null ? null : live(value, 'set grad', 1));
   }
@@ -604,7 +604,7 @@ function dimsArg(dim: number | number[] | null | undefined): number[] | null {
 function shapeWithInfer(value: unknown): number[] {
   const shape = plainArray(value, 'shape');
   if (shape === undefined || !shape.every((d) => Number.isInteger(d) && (d as number) >= -1) || shape.filter((d) => d === -1).length > 1) {
-    fail('a shape (non-negative integers, at most one −1)', 'shape', value, 'ERR_INVALID_SHAPE');
+    fail('a shape (non-negative integers, at most one −1)', 'shape', value, 'ERR_SHAPE');
   }
   return shape as number[];
 }

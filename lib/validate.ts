@@ -1,7 +1,7 @@
 /**
  * Argument checks with messages in one form: "Expected <what> for <name> but received <value>".
  */
-import { ArgumentError, ShapeError } from './errors';
+import { ArgumentError, type CodeOf, ShapeError } from './errors';
 
 /**
  * The most dims a tensor, a shape or a dims list may have (native/args.h kMaxDims checks
@@ -28,7 +28,7 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
-export function fail(what: string, name: string, value: unknown, code?: string): never {
+export function fail(what: string, name: string, value: unknown, code?: CodeOf<'ArgumentError'>): never {
   throw new ArgumentError(`Expected ${what} for ${name} but received ${describe(value)}`, code);
 }
 
@@ -65,7 +65,7 @@ export function plainArray(value: unknown, name: string, maxLength = MAX_DIMS): 
   if (!Array.isArray(value)) return undefined;
   const length: unknown = value.length;
   if (typeof length !== 'number' || !(length <= maxLength)) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected at most ${maxLength} entries for ${name} but received ${typeof length === 'number' ? length : describe(length)}`);
+    throw new ShapeError('ERR_SHAPE', `Expected at most ${maxLength} entries for ${name} but received ${typeof length === 'number' ? length : describe(length)}`);
   }
   const out: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) out[i] = value[i];
@@ -76,7 +76,7 @@ export function plainArray(value: unknown, name: string, maxLength = MAX_DIMS): 
 export function checkShape(value: unknown, name = 'shape', maxLength = MAX_DIMS): number[] {
   const shape = typeof value === 'number' ? [value] : plainArray(value, name, maxLength);
   if (shape === undefined || !shape.every((d) => isInt(d) && d >= 0)) {
-    fail('a shape (an array of non-negative integers)', name, value, 'ERR_INVALID_SHAPE');
+    fail('a shape (an array of non-negative integers)', name, value, 'ERR_SHAPE');
   }
   return shape as number[];
 }

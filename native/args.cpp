@@ -20,7 +20,7 @@ int64_t codeFromDtype(at::ScalarType type) {
   for (int64_t i = 0; i < kDtypeCount; ++i) {
     if (kDtypes[i] == type) return i;
   }
-  throw FlowmatchException("ERR_UNSUPPORTED_DTYPE", std::string("dtype ") + c10::toString(type) + " is not supported by flowmatch");
+  throw FlowmatchException("ERR_DTYPE", std::string("dtype ") + c10::toString(type) + " is not supported by flowmatch");
 }
 
 const char* Args::argName(size_t i) const { return i < 10 ? kArgNames[i] : "argument"; }
@@ -43,7 +43,7 @@ void Args::forEach(size_t i, size_t maxLength, const char* expected, Read read) 
   Napi::Array array = info_[i].As<Napi::Array>();
   const uint32_t n = array.Length();
   if (n > maxLength) {
-    throw FlowmatchException(maxLength == kMaxDims ? "ERR_INVALID_SHAPE" : "ERR_INVALID_ARGUMENT",
+    throw FlowmatchException(maxLength == kMaxDims ? "ERR_SHAPE" : "ERR_INVALID_ARGUMENT",
                              std::string("expected at most ") + std::to_string(maxLength) + " entries for " + argName(i) + ", received " + std::to_string(n));
   }
   for (uint32_t k = 0; k < n; ++k) read(array.Get(k));
@@ -85,7 +85,7 @@ std::vector<double> Args::doubles(size_t i) const {
 
 void Args::checkDims(const at::Tensor& tensor) {
   if (tensor.defined() && static_cast<size_t>(tensor.dim()) > kMaxDims) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the result would have " + std::to_string(tensor.dim()) + " dims; flowmatch allows at most " + std::to_string(kMaxDims));
+    throw FlowmatchException("ERR_SHAPE", "the result would have " + std::to_string(tensor.dim()) + " dims; flowmatch allows at most " + std::to_string(kMaxDims));
   }
 }
 
@@ -94,7 +94,7 @@ at::Device Args::device(size_t i) const {
   try {
     return at::Device(name);
   } catch (const c10::Error&) {
-    throw FlowmatchException("ERR_INVALID_DEVICE", "'" + name + "' is not a device (expected 'cpu', 'cuda' or 'cuda:N')");
+    throw FlowmatchException("ERR_DEVICE", "'" + name + "' is not a device (expected 'cpu', 'cuda' or 'cuda:N')");
   }
 }
 

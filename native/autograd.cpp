@@ -20,9 +20,9 @@ void registerAutograd(Napi::Env env, Napi::Object exports, AddonState& s) {
       t.mutable_grad() = at::Tensor();
     } else {
       at::Tensor g = a.tensor(1);
-      if (!g.sizes().equals(t.sizes())) throw FlowmatchException("ERR_INVALID_SHAPE", "the gradient has shape " + c10::str(g.sizes()) + ", the tensor " + c10::str(t.sizes()));
+      if (!g.sizes().equals(t.sizes())) throw FlowmatchException("ERR_SHAPE", "the gradient has shape " + c10::str(g.sizes()) + ", the tensor " + c10::str(t.sizes()));
       if (g.scalar_type() != t.scalar_type()) throw FlowmatchException("ERR_DTYPE", std::string("the gradient is ") + c10::toString(g.scalar_type()) + ", the tensor " + c10::toString(t.scalar_type()));
-      if (g.device() != t.device()) throw FlowmatchException("ERR_INVALID_DEVICE", "the gradient is on " + g.device().str() + ", the tensor on " + t.device().str());
+      if (g.device() != t.device()) throw FlowmatchException("ERR_DEVICE", "the gradient is on " + g.device().str() + ", the tensor on " + t.device().str());
       t.mutable_grad() = g;
     }
   });

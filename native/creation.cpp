@@ -22,11 +22,11 @@ Napi::Value fromBuffer(const Args& a) {
   // Checked products: a shape like [2^40, 2^40] must not wrap around to the data's size.
   uint64_t numel = 1, bytes = 0;
   for (int64_t d : shape) {
-    if (d < 0) throw FlowmatchException("ERR_INVALID_SHAPE", "shape has a negative size");
-    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) throw FlowmatchException("ERR_INVALID_SHAPE", "the shape holds more elements than fit in memory");
+    if (d < 0) throw FlowmatchException("ERR_SHAPE", "shape has a negative size");
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) throw FlowmatchException("ERR_SHAPE", "the shape holds more elements than fit in memory");
   }
   if (__builtin_mul_overflow(numel, static_cast<uint64_t>(elementSize), &bytes) || bytes != array.ByteLength()) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the data holds " + std::to_string(array.ByteLength() / elementSize) +
+    throw FlowmatchException("ERR_SHAPE", "the data holds " + std::to_string(array.ByteLength() / elementSize) +
                                                       " elements but the shape asks for " + std::to_string(numel));
   }
   auto* data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
@@ -52,7 +52,7 @@ Napi::Value toBuffer(const Args& a) {
 Napi::Value item(const Args& a) {
   const at::Tensor& t = a.tensor(0);
   if (t.numel() != 1) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "item() needs a tensor with exactly one element, this one has " + std::to_string(t.numel()));
+    throw FlowmatchException("ERR_SHAPE", "item() needs a tensor with exactly one element, this one has " + std::to_string(t.numel()));
   }
   return Napi::Number::New(a.env(), t.item<double>());
 }

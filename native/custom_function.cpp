@@ -9,7 +9,7 @@
 // vector-Jacobian products its backward computes re-enter the engine on the same thread, as
 // a Python custom Function's do. libtorch runs nodes of CUDA gradients on its own device
 // threads, where JS cannot run (the JS thread is blocked inside backward()), so there the
-// node throws ERR_NOT_IMPLEMENTED rather than deadlock.
+// node throws ERR_UNSUPPORTED rather than deadlock.
 #include "custom_function.h"
 #include "op_macros.h"
 #include <torch/csrc/autograd/functions/utils.h>
@@ -47,7 +47,7 @@ class JsBackward : public torch::autograd::Node {
     }
     if (state == nullptr) throw FlowmatchException("ERR_DISPOSED", "the environment that defined this backward has shut down");
     if (std::this_thread::get_id() != shared_->jsThread) {
-      throw FlowmatchException("ERR_NOT_IMPLEMENTED",
+      throw FlowmatchException("ERR_UNSUPPORTED",
                                "a JS-defined backward (odeintAdjoint's) reached libtorch's autograd thread of a non-CPU device, where JS cannot run; "
                                "use CPU tensors for it, or odeint (direct backprop)");
     }
@@ -144,7 +144,7 @@ void registerCustomFunction(Napi::Env env, Napi::Object exports, AddonState& s) 
   FM_OP("customFunction", {
     std::vector<at::Tensor> inputs = a.tensors(0);
     std::vector<at::Tensor> outputs = a.tensors(1);
-    if (st.jsFunctions.dispatch.IsEmpty()) throw FlowmatchException("ERR_NATIVE", "customFunction before setCustomFunctionDispatch");
+    if (st.jsFunctions.dispatch.IsEmpty()) throw FlowmatchException("ERR_INTERNAL", "customFunction before setCustomFunctionDispatch");
     uint32_t id = 0;
     if (at::GradMode::is_enabled() && torch::autograd::any_variable_requires_grad(inputs)) {
       id = st.jsFunctions.nextId++;

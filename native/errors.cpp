@@ -3,6 +3,10 @@
 #include "errors.h"
 #include "tensor_table.h"
 
+#include <algorithm>
+#include <cctype>
+#include <initializer_list>
+
 namespace flowmatch {
 
 namespace {
@@ -17,6 +21,46 @@ std::string firstLine(const char* what) {
   if (nl != std::string::npos) s = s.substr(0, nl);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
   return s.empty() ? std::string(what) : s;
+}
+
+bool containsAny(const std::string& text, std::initializer_list<const char*> phrases) {
+  for (const char* phrase : phrases) {
+    if (text.find(phrase) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// "must be a 3D tensor", "must be a 4D tensor", ... (in lowercased text).
+bool asksForNdTensor(const std::string& lowered) {
+  static const std::string lead = "must be a ";
+  for (size_t at = lowered.find(lead); at != std::string::npos; at = lowered.find(lead, at + 1)) {
+    size_t i = at + lead.size();
+    size_t digits = i;
+    while (digits < lowered.size() && std::isdigit(static_cast<unsigned char>(lowered[digits]))) ++digits;
+    if (digits > i && lowered.compare(digits, 8, "d tensor") == 0) return true;
+  }
+  return false;
+}
+
+// libtorch raises shape, dtype and device problems, and the CPU allocator's failure, all as a
+// plain c10::Error: only the message tells which. The phrases are libtorch's own wording;
+// test/errors.test.ts checks the classes on real failures of each kind.
+const char* classifyTorchMessage(const std::string& message) {
+  std::string lowered(message);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // The CPU allocator reports failure as a plain c10::Error, not c10::OutOfMemoryError.
+  if (containsAny(lowered, {"can't allocate memory", "not enough memory"})) return "ERR_OUT_OF_MEMORY";
+  if (containsAny(lowered, {"size of tensor", "shape", "must match the size", "cannot be multiplied", "dimension", "out of bounds",
+                            "invalid for input of size", "expanded size", "number of dims"}) ||
+      asksForNdTensor(lowered)) {
+    return "ERR_SHAPE";
+  }
+  if (containsAny(lowered, {"expected scalar type", "dtype", "float but found", "long but found", "result type", "can't be cast", "not implemented for '"})) {
+    return "ERR_DTYPE";
+  }
+  // Case-sensitive, as libtorch writes them: "device", "cuda", "CUDA".
+  if (containsAny(message, {"device", "cuda", "CUDA"})) return "ERR_DEVICE";
+  return "ERR_NATIVE";
 }
 
 Napi::Value trampoline(const Napi::CallbackInfo& info) {
@@ -44,6 +88,11 @@ Napi::Value trampoline(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// The one classification stage: every exception becomes its final code here, by its type
+// and, for a plain c10::Error, by its message. JS (lib/errors.ts makeNativeError) only looks
+// the code up in the registry to pick its class. Classifying in C++ keeps the type and the
+// message in the same place (JS never sees the exception's type), and the codes returned
+// here are checked against lib/error-codes.ts by test/errors.test.ts.
 ErrorInfo describeCurrentException() {
   try {
     throw;
@@ -63,13 +112,14 @@ ErrorInfo describeCurrentException() {
   } catch (const c10::IndexError& e) {
     return {"ERR_INDEX", firstLine(e.what_without_backtrace())};
   } catch (const c10::ValueError& e) {
-    return {"ERR_VALUE", firstLine(e.what_without_backtrace())};
+    return {"ERR_INVALID_ARGUMENT", firstLine(e.what_without_backtrace())};
   } catch (const c10::TypeError& e) {
     return {"ERR_DTYPE", firstLine(e.what_without_backtrace())};
   } catch (const c10::NotImplementedError& e) {
-    return {"ERR_NOT_IMPLEMENTED", firstLine(e.what_without_backtrace())};
+    return {"ERR_UNSUPPORTED", firstLine(e.what_without_backtrace())};
   } catch (const c10::Error& e) {
-    return {"ERR_TORCH", firstLine(e.what_without_backtrace())};
+    std::string message = firstLine(e.what_without_backtrace());
+    return {classifyTorchMessage(message), message};
   } catch (const std::bad_alloc&) {
     return {"ERR_OUT_OF_MEMORY", "out of memory"};
   } catch (const std::exception& e) {

@@ -10,7 +10,8 @@ struct ErrorInfo {
   std::string message;
 };
 
-// The code and one-line message of the exception being handled; call inside a catch block.
+// The final code (one of lib/error-codes.ts) and one-line message of the exception being
+// handled, decided by its type and, for a plain c10::Error, its message. Call inside a catch block.
 ErrorInfo describeCurrentException();
 
 // A JS error object of the flowmatch class for `code`, its message prefixed by `fnName`.

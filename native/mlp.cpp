@@ -40,17 +40,17 @@ MLP::MLP(const MLPConfig& config) : config_(config) {
 
 at::Tensor MLP::forward(const at::Tensor& x, const at::Tensor& t, const Conditioning& cond) {
   if (cond.labels.has_value() || cond.lowRes.has_value()) {
-    throw FlowmatchException(cond.labels.has_value() ? "ERR_UNEXPECTED_LABELS" : "ERR_UNEXPECTED_LOW_RES",
+    throw FlowmatchException("ERR_CONDITIONING",
                              std::string("the MLP is unconditional and takes no ") + (cond.labels.has_value() ? "labels" : "lowRes"));
   }
   if (x.dim() != 2 || x.size(1) != config_.dim) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the MLP expects x of shape [N, " + std::to_string(config_.dim) + "], received " + c10::str(x.sizes()));
+    throw FlowmatchException("ERR_SHAPE", "the MLP expects x of shape [N, " + std::to_string(config_.dim) + "], received " + c10::str(x.sizes()));
   }
   // A scalar time is shared by the whole batch (what ODE solvers pass).
   at::Tensor time = t.reshape({-1}).to(x.device(), x.scalar_type());
   if (time.size(0) == 1) time = time.expand({x.size(0)});
   if (time.size(0) != x.size(0)) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "t has " + std::to_string(time.size(0)) + " entries for a batch of " + std::to_string(x.size(0)));
+    throw FlowmatchException("ERR_SHAPE", "t has " + std::to_string(time.size(0)) + " entries for a batch of " + std::to_string(x.size(0)));
   }
   at::Tensor features = config_.timeEmbedDim > 0 ? timestepEmbedding(time, config_.timeEmbedDim).to(x.scalar_type()) : time.unsqueeze(1);
   at::Tensor h = at::cat({x, features}, 1);

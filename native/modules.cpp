@@ -177,7 +177,7 @@ std::vector<at::Tensor> velocityAndDivergence(VelocityModel& model, const Forwar
   at::Tensor leaf = f.x.detach().requires_grad_(true);
   at::Tensor v = runForward(model, leaf, f.t, f.cond, f.autocast);
   if (!v.sizes().equals(leaf.sizes())) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the velocity has shape " + c10::str(v.sizes()) + ", x " + c10::str(leaf.sizes()));
+    throw FlowmatchException("ERR_SHAPE", "the velocity has shape " + c10::str(v.sizes()) + ", x " + c10::str(leaf.sizes()));
   }
   const int64_t n = leaf.size(0);
   const int64_t d = n == 0 ? 0 : leaf.numel() / n;
@@ -197,7 +197,7 @@ std::vector<at::Tensor> velocityAndDivergence(VelocityModel& model, const Forwar
     }
   } else {
     for (const at::Tensor& eps : probes) {
-      if (!eps.sizes().equals(leaf.sizes())) throw FlowmatchException("ERR_INVALID_SHAPE", "a probe has shape " + c10::str(eps.sizes()) + ", x " + c10::str(leaf.sizes()));
+      if (!eps.sizes().equals(leaf.sizes())) throw FlowmatchException("ERR_SHAPE", "a probe has shape " + c10::str(eps.sizes()) + ", x " + c10::str(leaf.sizes()));
       at::Tensor quad = vjp(eps).mul(eps).reshape({n, -1}).sum(1);
       div = div.defined() ? div.add(quad) : quad;
     }
@@ -214,7 +214,7 @@ constexpr int64_t kMaxMLPParameters = int64_t{1} << 30;
 constexpr double kMaxUNetInteger = 1048576;
 
 void checkMLPSize(const MLPConfig& c) {
-  auto tooLarge = [](const std::string& what) { throw FlowmatchException("ERR_MODEL_TOO_LARGE", "createMLP: " + what); };
+  auto tooLarge = [](const std::string& what) { throw FlowmatchException("ERR_TOO_LARGE", "createMLP: " + what); };
   if (c.dim < 1 || c.dim > kMaxMLPWidth) tooLarge("dim must be in [1, 65536], received " + std::to_string(c.dim));
   if (c.timeEmbedDim < 0 || c.timeEmbedDim > kMaxMLPWidth) tooLarge("timeEmbedDim must be in [0, 65536], received " + std::to_string(c.timeEmbedDim));
   int64_t in = c.dim + std::max<int64_t>(c.timeEmbedDim, 1), total = 0;
@@ -403,7 +403,7 @@ Napi::Value modelAssign(const Args& a) {
     at::Tensor* param = named.find(name);
     if (param == nullptr) throw FlowmatchException("ERR_INVALID_ARGUMENT", "the model has no parameter '" + name + "'");
     if (!param->sizes().equals(values[i].sizes())) {
-      throw FlowmatchException("ERR_INVALID_SHAPE", "parameter '" + name + "' has shape " + c10::str(param->sizes()) + ", the value " + c10::str(values[i].sizes()));
+      throw FlowmatchException("ERR_SHAPE", "parameter '" + name + "' has shape " + c10::str(param->sizes()) + ", the value " + c10::str(values[i].sizes()));
     }
     param->copy_(values[i]);
   }

@@ -145,7 +145,7 @@ void registerMath(Napi::Env env, Napi::Object exports, AddonState& s) {
     const at::Tensor& t = a.tensor(0);
     // LAPACK's syevd does not report NaN or Inf input: it returns finite-looking numbers.
     if (t.numel() > 0 && !at::isfinite(t).all().item<bool>()) {
-      throw FlowmatchException("ERR_NOT_FINITE", "eigh needs a matrix of finite values; this one has NaN or infinite entries");
+      throw FlowmatchException("ERR_NON_FINITE", "eigh needs a matrix of finite values; this one has NaN or infinite entries");
     }
     auto [values, vectors] = at::linalg_eigh(t);
     return a.retList({values, vectors});

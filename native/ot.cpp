@@ -302,7 +302,7 @@ FM_INLINE void augment(const double* cost, int64_t n, int64_t freeRow, std::vect
       if (r < shortest[j]) shortest[j] = r, path[j] = i;
       if (shortest[j] < low || at < 0) low = shortest[j], at = j;
     }
-    if (at < 0 || !(low < inf)) throw FlowmatchException("ERR_NATIVE", "otExact: no augmenting path");
+    if (at < 0 || !(low < inf)) throw FlowmatchException("ERR_INTERNAL", "otExact: no augmenting path");
     minVal = low;
     seen[at] = -1;
     s.columns.push_back(at);

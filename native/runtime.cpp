@@ -71,7 +71,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_INPLACE("setNumThreads", {
     const int64_t n = a.integer(0);
     if (n < 1 || n > maxNumThreads()) {
-      throw FlowmatchException("ERR_TOO_MANY_THREADS", "setNumThreads: expected 1 to " + std::to_string(maxNumThreads()) + " threads (4 per logical CPU), received " + std::to_string(n));
+      throw FlowmatchException("ERR_INVALID_ARGUMENT", "setNumThreads: expected 1 to " + std::to_string(maxNumThreads()) + " threads (4 per logical CPU), received " + std::to_string(n));
     }
     at::set_num_threads(static_cast<int>(n));
   });

@@ -55,9 +55,9 @@ Napi::Value scriptLoad(const Args& a) {
   } catch (const c10::Error& e) {
     // The first line of libtorch's message says what was wrong (missing file, not a zip archive, …).
     std::string what = e.what_without_backtrace();
-    throw FlowmatchException("ERR_INVALID_FILE", path + " is not a TorchScript module that libtorch can load: " + what.substr(0, what.find('\n')));
+    throw FlowmatchException("ERR_FORMAT", path + " is not a TorchScript module that libtorch can load: " + what.substr(0, what.find('\n')));
   }
-  if (module->find_method("forward") == c10::nullopt) throw FlowmatchException("ERR_INVALID_FILE", path + " has no forward method");
+  if (module->find_method("forward") == c10::nullopt) throw FlowmatchException("ERR_FORMAT", path + " has no forward method");
   module->eval();
   uint32_t id = s.nextScriptId++;
   s.scripts[id] = std::move(module);

@@ -275,30 +275,30 @@ class UNet : public VelocityModel {
     const UNetConfig& c = config_;
     int64_t downsampling = int64_t{1} << (c.channelMult.size() - 1);
     if (x.dim() != 4 || x.size(1) != c.inChannels || x.size(2) % downsampling != 0 || x.size(3) % downsampling != 0) {
-      throw FlowmatchException("ERR_INVALID_SHAPE", "the U-Net expects x of shape [N, " + std::to_string(c.inChannels) + ", H, W] with H and W multiples of " +
+      throw FlowmatchException("ERR_SHAPE", "the U-Net expects x of shape [N, " + std::to_string(c.inChannels) + ", H, W] with H and W multiples of " +
                                                         std::to_string(downsampling) + ", received " + c10::str(x.sizes()));
     }
     int64_t n = x.size(0);
     at::Tensor time = t.reshape({-1});
     if (time.size(0) == 1) time = time.expand({n});
-    if (time.size(0) != n) throw FlowmatchException("ERR_INVALID_SHAPE", "t has " + std::to_string(time.size(0)) + " entries for a batch of " + std::to_string(n));
+    if (time.size(0) != n) throw FlowmatchException("ERR_SHAPE", "t has " + std::to_string(time.size(0)) + " entries for a batch of " + std::to_string(n));
 
     at::Tensor emb = timeOut_->forward(at::silu(timeIn_->forward(timestepEmbedding(time, c.modelChannels).to(timeIn_->weight.scalar_type()))));
     if (labelEmb_) {
       emb = emb + labelEmb_->forward(checkedLabels(cond, n)).to(emb.scalar_type());
     } else if (cond.labels.has_value()) {
-      throw FlowmatchException("ERR_UNEXPECTED_LABELS", "this U-Net is unconditional (num_classes 0) and takes no labels: build it with num_classes to condition on classes");
+      throw FlowmatchException("ERR_CONDITIONING", "this U-Net is unconditional (num_classes 0) and takes no labels: build it with num_classes to condition on classes");
     }
 
     at::Tensor h = x;
     if (c.condChannels == 0 && cond.lowRes.has_value()) {
-      throw FlowmatchException("ERR_UNEXPECTED_LOW_RES", "this U-Net has no conditioning image (cond_channels 0) and takes no lowRes: build it with cond_channels for super-resolution");
+      throw FlowmatchException("ERR_CONDITIONING", "this U-Net has no conditioning image (cond_channels 0) and takes no lowRes: build it with cond_channels for super-resolution");
     }
     if (c.condChannels > 0) {
       if (!cond.lowRes.has_value()) throw FlowmatchException("ERR_INVALID_ARGUMENT", "this U-Net is conditioned on a low-resolution image: pass cond.lowRes");
       at::Tensor low = *cond.lowRes;
       if (low.dim() != 4 || low.size(0) != n || low.size(1) != c.condChannels) {
-        throw FlowmatchException("ERR_INVALID_SHAPE", "lowRes must have shape [" + std::to_string(n) + ", " + std::to_string(c.condChannels) + ", h, w], received " + c10::str(low.sizes()));
+        throw FlowmatchException("ERR_SHAPE", "lowRes must have shape [" + std::to_string(n) + ", " + std::to_string(c.condChannels) + ", h, w], received " + c10::str(low.sizes()));
       }
       // SuperResModel: the low-resolution image is upsampled bilinearly to x's size.
       if (low.size(2) != x.size(2) || low.size(3) != x.size(3)) {
@@ -331,11 +331,11 @@ class UNet : public VelocityModel {
     const std::string nullHint = c.nullClass ? "; labels equal to " + std::to_string(c.numClasses) + " select the null class (the unconditional branch)"
                                              : "; it has no null class (null_class false, guided-diffusion's layout), so it has no unconditional branch";
     if (!cond.labels.has_value()) {
-      throw FlowmatchException("ERR_MISSING_LABELS", "this U-Net is class-conditional (" + std::to_string(c.numClasses) + " classes): pass cond.labels, int64 [" +
+      throw FlowmatchException("ERR_CONDITIONING", "this U-Net is class-conditional (" + std::to_string(c.numClasses) + " classes): pass cond.labels, int64 [" +
                                                          std::to_string(n) + "]" + nullHint);
     }
     at::Tensor labels = cond.labels->reshape({-1}).to(at::kLong);
-    if (labels.size(0) != n) throw FlowmatchException("ERR_INVALID_SHAPE", "labels has " + std::to_string(labels.size(0)) + " entries for a batch of " + std::to_string(n));
+    if (labels.size(0) != n) throw FlowmatchException("ERR_SHAPE", "labels has " + std::to_string(labels.size(0)) + " entries for a batch of " + std::to_string(n));
     if (n == 0) return labels;
     auto [low, high] = at::aminmax(labels);
     const int64_t rows = c.numClasses + (c.nullClass ? 1 : 0);
@@ -343,7 +343,7 @@ class UNet : public VelocityModel {
     if (lo < 0 || hi >= rows) {
       const int64_t bad = lo < 0 ? lo : hi;
       if (bad == c.numClasses && !c.nullClass) {
-        throw FlowmatchException("ERR_NO_NULL_CLASS", "label " + std::to_string(bad) + " asks for the null class, which this U-Net does not have (null_class false, guided-diffusion's class-conditional layout): "
+        throw FlowmatchException("ERR_CONDITIONING", "label " + std::to_string(bad) + " asks for the null class, which this U-Net does not have (null_class false, guided-diffusion's class-conditional layout): "
                                                       "classifier-free guidance cannot run with it; give a nullLabel in 0.." + std::to_string(c.numClasses - 1) + " if one class stands for 'no label'");
       }
       throw FlowmatchException("ERR_INDEX", "label " + std::to_string(bad) + " is out of range: this U-Net has labels 0.." + std::to_string(rows - 1) + nullHint);

@@ -1,5 +1,12 @@
 import test from 'ava';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as fm from '../lib/index';
+import { makeNativeError } from '../lib/errors';
+import { native } from '../lib/native';
+import { UsageError } from '../lib/cli/args';
+import { HttpError } from '../lib/serve/server';
+import { TABLE_END, TABLE_START, errorCodeTable } from './helpers/error-code-table';
 
 /**
  * Bad inputs: each must throw a FlowmatchError subclass with a code and a one-line message
@@ -108,3 +115,172 @@ test('native errors carry the user JS stack', (t) => {
   const error = t.throws(userFunctionThatMultiplies);
   t.regex(error!.stack ?? '', /userFunctionThatMultiplies/);
 });
+
+// ---- the registry of codes (lib/error-codes.ts) ------------------------------------------------
+
+const ROOT = path.resolve(__dirname, '..');
+const REGISTRY_FILE = 'lib/error-codes.ts';
+const SOURCE_DIRS = ['lib', 'native', 'scripts'];
+const SOURCE_FILE = /\.(ts|js|cjs|mjs|cpp|cc|h)$/;
+// Codes of other software that flowmatch's source compares against but never throws.
+const FOREIGN_CODES: Record<string, string> = {
+  ERR_BUFFER_TOO_LARGE: "Node's zlib, for output past maxOutputLength",
+};
+// A code word: ERR_ not preceded by another word character (so FST_ERR_… is Fastify's, not ours).
+const CODE_WORD = /(?<![A-Za-z0-9_])ERR_[A-Z0-9_]+/g;
+const CODE_LITERAL = /(['"])(ERR_[A-Z0-9_]+)\1/g;
+
+function sourceFiles(): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else if (SOURCE_FILE.test(entry.name) && rel !== REGISTRY_FILE) out.push({ file: rel, text: fs.readFileSync(path.join(ROOT, rel), 'utf8') });
+    }
+  };
+  SOURCE_DIRS.forEach(walk);
+  return out;
+}
+const sources = sourceFiles();
+const registered = new Set(Object.keys(fm.ERROR_CODES));
+
+/** code → the files whose text has it as a quoted literal. */
+function literalUses(files: { file: string; text: string }[]): Map<string, Set<string>> {
+  const uses = new Map<string, Set<string>>();
+  for (const { file, text } of files) {
+    for (const m of text.matchAll(CODE_LITERAL)) {
+      if (!uses.has(m[2])) uses.set(m[2], new Set());
+      uses.get(m[2])!.add(file);
+    }
+  }
+  return uses;
+}
+
+test('the scan sees the source: lib/, native/ and scripts/ files, with code literals in each', (t) => {
+  const uses = literalUses(sources);
+  for (const dir of SOURCE_DIRS) t.true([...uses.values()].some((files) => [...files].some((f) => f.startsWith(dir + path.sep))), dir);
+  t.true(uses.size >= 30, `${uses.size} distinct codes`);
+});
+
+test('every code in lib/, native/ and scripts/ (literals, and mentions in comments) is registered', (t) => {
+  const unknown: string[] = [];
+  for (const { file, text } of sources) {
+    for (const [code] of text.matchAll(CODE_WORD)) {
+      if (!registered.has(code) && !(code in FOREIGN_CODES)) unknown.push(`${file}: ${code}`);
+    }
+  }
+  t.deepEqual(unknown, []);
+  for (const code of Object.keys(FOREIGN_CODES)) {
+    t.false(registered.has(code), `${code} is another program's code`);
+    t.true(literalUses(sources).has(code), `${code} is listed as foreign but no longer used`);
+  }
+});
+
+test('every registered code is used by some source file: no dead codes', (t) => {
+  const uses = literalUses(sources);
+  t.deepEqual([...registered].filter((code) => !uses.has(code)), []);
+});
+
+// One way to make an instance of each class with a given code; classes whose constructor
+// fixes the code (UsageError, RequestError, SafetensorsError) ignore it, so a registry entry
+// that claims such a class for another code fails below.
+const MAKE: Record<fm.ErrorClassName, (code: never) => fm.FlowmatchError> = {
+  FlowmatchError: (code) => new fm.FlowmatchError(code, 'm'),
+  ArgumentError: (code) => new fm.ArgumentError('m', code),
+  UsageError: () => new UsageError('m'),
+  RequestError: () => new fm.RequestError('field', 'm'),
+  ShapeError: (code) => new fm.ShapeError(code, 'm'),
+  DTypeError: (code) => new fm.DTypeError(code, 'm'),
+  DeviceError: (code) => new fm.DeviceError(code, 'm'),
+  DisposedError: (code) => new fm.DisposedError(code, 'm'),
+  NativeError: (code) => new fm.NativeError(code, 'm'),
+  SolverError: (code) => new fm.SolverError(code, 'm', 0),
+  SamplerError: (code) => new fm.SamplerError(code, 'm'),
+  HttpError: (code) => new HttpError(501, code, 'm'),
+  FileReadError: (code) => new fm.FileReadError(code, 'file', 'reason'),
+  PngError: (code) => new fm.PngError(code, 'm'),
+  SafetensorsError: () => new fm.SafetensorsError('file', 'reason'),
+  DatasetError: (code) => new fm.DatasetError(code, 'm'),
+  CheckpointError: (code) => new fm.CheckpointError(code, 'file', 'problem'),
+  MetricsError: (code) => new fm.MetricsError(code, 'file', 'm'),
+};
+
+test('each registered code maps to classes whose instances carry it', (t) => {
+  for (const code of registered) {
+    const carriers = fm.carriersOf(code as fm.ErrorCode);
+    t.is(new Set(carriers).size, carriers.length, `${code} lists a class twice`);
+    for (const cls of carriers) {
+      t.true(cls in MAKE, `${code}: ${cls} is not a known error class`);
+      const e = MAKE[cls](code as never);
+      t.true(e instanceof fm.FlowmatchError, `${code} ${cls}`);
+      t.is(e.name, cls, `${code}`);
+      t.is(e.code, code, `a ${cls} cannot carry ${code}`);
+    }
+  }
+});
+
+test('the addon only raises registered codes, and each becomes its registry class in makeNativeError', (t) => {
+  const native = literalUses(sources.filter((s) => s.file.startsWith('native' + path.sep)));
+  t.true(native.size >= 15, `${native.size} codes in native/`);
+  for (const code of native.keys()) {
+    t.true(registered.has(code), `${code} (in ${[...native.get(code)!].join(', ')}) is not registered`);
+    const e = makeNativeError(code, 'fn: message');
+    t.is(e.code, code, code);
+    t.is(e.name, fm.ERROR_CODES[code as fm.ErrorCode].class, code);
+    t.is(e.message, 'fn: message');
+  }
+  const stray = makeNativeError('ERR_NOT_REGISTERED', 'fn: message');
+  t.true(stray instanceof fm.NativeError);
+  t.is(stray.code, 'ERR_INTERNAL');
+  t.regex(stray.message, /ERR_NOT_REGISTERED/);
+});
+
+test('a plain FlowmatchError is only thrown with codes registered for FlowmatchError', (t) => {
+  // The constructors of the subclasses take only their own codes (tsc checks those); the base
+  // class takes any code, so its direct uses are checked here.
+  const wrong: string[] = [];
+  for (const { file, text } of sources.filter((s) => s.file.endsWith('.ts'))) {
+    for (const m of text.matchAll(/new FlowmatchError\(\s*'(ERR_[A-Z0-9_]+)'/g)) {
+      if (!fm.carries('FlowmatchError', m[1] as fm.ErrorCode)) wrong.push(`${file}: ${m[1]}`);
+    }
+  }
+  t.deepEqual(wrong, []);
+});
+
+test("README.md's table of error codes is the registry's", (t) => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  t.true(start >= 0 && end > start, 'README.md has the markers around its table of codes');
+  t.is(readme.slice(start + TABLE_START.length, end).trim(), errorCodeTable(), 'refresh it: npx tsx test/helpers/error-code-table.ts');
+  const unknown = [...readme.matchAll(CODE_WORD)].map((m) => m[0]).filter((code) => !registered.has(code));
+  t.deepEqual(unknown, [], 'README.md mentions unregistered codes');
+});
+
+// ---- one classification stage for libtorch's errors (native/errors.cpp) ------------------------
+
+const classified: [label: string, run: () => unknown, cls: new (...a: never[]) => fm.FlowmatchError, code: fm.ErrorCode][] = [
+  // c10::Error, by its message
+  ['broadcast mismatch', () => f().add(fm.ones([4])), fm.ShapeError, 'ERR_SHAPE'],
+  ['matmul mismatch', () => f().matmul(f()), fm.ShapeError, 'ERR_SHAPE'],
+  ['bmm on 2-D tensors ("must be a 3D tensor")', () => f().bmm(f()), fm.ShapeError, 'ERR_SHAPE'],
+  ['result type that cannot be cast', () => fm.ones([2], { dtype: 'int64' }).mul_(1.5), fm.DTypeError, 'ERR_DTYPE'],
+  ['index of a float dtype', () => f().gather(1, fm.ones([2, 1])), fm.DTypeError, 'ERR_DTYPE'],
+  ['tensors on two devices', () => f().add(fm.ones([2, 3], { device: 'meta' })), fm.DeviceError, 'ERR_DEVICE'],
+  ['no rule matches', () => f().sum().backward(), fm.NativeError, 'ERR_NATIVE'],
+  // c10 error subclasses, by their type
+  ['c10::IndexError', () => f().select(0, 5), fm.ShapeError, 'ERR_INDEX'],
+  ['c10::NotImplementedError', () => fm.ones([2], { device: 'meta' }).toArray(), fm.NativeError, 'ERR_UNSUPPORTED'],
+  // flowmatch's own C++ checks
+  ['a native argument check', () => native.setNumThreads(1e9), fm.ArgumentError, 'ERR_INVALID_ARGUMENT'],
+];
+
+for (const [label, run, cls, code] of classified) {
+  test(`libtorch's errors are classified once, natively: ${label} → ${cls.name} ${code}`, (t) => {
+    fm.tidy(() => {
+      const error = t.throws(run, { instanceOf: cls, code });
+      t.false(/Exception raised from|\n/.test(error!.message), 'one line, no backtrace');
+    });
+  });
+}

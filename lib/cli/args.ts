@@ -4,12 +4,13 @@
  * cannot disagree. Option names are camelCase in the table and in config files, kebab-case
  * on the command line (config files may use either).
  */
-import { ArgumentError } from '../errors';
+import { ArgumentError, type CodeOf } from '../errors';
 import { FileReadError, readRegularFile } from '../io/read-file';
 import { describe } from '../validate';
 
 /** A mistake in how the command was called (exit code 2), as opposed to a failure while running it. */
 export class UsageError extends ArgumentError {
+  declare readonly code: CodeOf<'UsageError'>;
   constructor(message: string) {
     super(message, 'ERR_USAGE');
   }

@@ -21,7 +21,7 @@ export function readLowRes(file: string, spec: RunSpec): Tensor {
     // Both readers go through lib/io/read-file.ts: a regular file, capped (MAX_PNG_FILE_BYTES, MAX_SAFETENSORS_BYTES).
     images = file.toLowerCase().endsWith('.png') ? fromPng(file, spec) : fromSafetensors(file);
   } catch (e) {
-    if (e instanceof FileReadError && e.code === 'ERR_FILE_NOT_FOUND') throw new UsageError(`--low-res file ${file} does not exist`);
+    if (e instanceof FileReadError && e.code === 'ERR_NOT_FOUND') throw new UsageError(`--low-res file ${file} does not exist`);
     throw e;
   }
   const [channels, size] = sampleShape(spec);

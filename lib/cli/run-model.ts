@@ -91,12 +91,12 @@ function inFile<T>(file: string, fn: () => T): T {
     return fn();
   } catch (e) {
     const message = (e as Error).message;
-    const code = e instanceof FlowmatchError && !(e instanceof ArgumentError) ? e.code : 'ERR_RUN_FILE';
+    const code = e instanceof FlowmatchError && !(e instanceof ArgumentError) ? e.code : 'ERR_FORMAT';
     throw new FlowmatchError(code, message.includes(file) ? message : `${file}: ${message}`);
   }
 }
 
-const runError = (message: string): FlowmatchError => new FlowmatchError('ERR_RUN', message);
+const runError = (message: string): FlowmatchError => new FlowmatchError('ERR_NOT_FOUND', message);
 
 interface StoredRun {
   given: OptionValues;

@@ -63,7 +63,7 @@ export function otCoupling(x0: Tensor, x1: Tensor, options: OTCouplingOptions = 
   const n = checkRows(x0, 'x0');
   const m = checkRows(x1, 'x1');
   if ((method === 'exact' || opts.labels !== undefined) && n !== m) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected x0 and x1 with the same number of rows for ${method === 'exact' ? "method 'exact' (a permutation)" : 'labels'} but received ${n} and ${m}`);
+    throw new ShapeError('ERR_SHAPE', `Expected x0 and x1 with the same number of rows for ${method === 'exact' ? "method 'exact' (a permutation)" : 'labels'} but received ${n} and ${m}`);
   }
   if (opts.labels !== undefined) checkLabels(opts.labels, n);
   const cost = costMatrix(x0, x1, opts.cost, n, m);
@@ -81,14 +81,14 @@ export function otCoupling(x0: Tensor, x1: Tensor, options: OTCouplingOptions = 
 }
 
 function checkRows(x: Tensor, name: string): number {
-  if (x.ndim < 1 || x.shape[0] < 1) fail('a Tensor with at least one row', name, `shape [${x.shape}]`, 'ERR_INVALID_SHAPE');
+  if (x.ndim < 1 || x.shape[0] < 1) fail('a Tensor with at least one row', name, `shape [${x.shape}]`, 'ERR_SHAPE');
   return x.shape[0];
 }
 
 function checkLabels(labels: Tensor, n: number): void {
   asTensor(labels, 'options.labels');
   if (labels.ndim !== 1 || labels.shape[0] !== n || labels.dtype.startsWith('float') || labels.dtype === 'bool') {
-    fail(`integer labels of shape [${n}] (one per row)`, 'options.labels', `${labels.dtype} [${labels.shape}]`, 'ERR_INVALID_SHAPE');
+    fail(`integer labels of shape [${n}] (one per row)`, 'options.labels', `${labels.dtype} [${labels.shape}]`, 'ERR_SHAPE');
   }
 }
 
@@ -97,12 +97,12 @@ function costMatrix(x0: Tensor, x1: Tensor, cost: CostFunction | undefined, n: n
   if (cost === undefined) {
     const rows0 = x0.shape.slice(1).reduce((a, b) => a * b, 1);
     const rows1 = x1.shape.slice(1).reduce((a, b) => a * b, 1);
-    if (rows0 !== rows1) throw new ShapeError('ERR_INVALID_SHAPE', `Expected rows of x0 and x1 of the same size for the squared Euclidean cost but received shapes [${x0.shape}] and [${x1.shape}]`);
+    if (rows0 !== rows1) throw new ShapeError('ERR_SHAPE', `Expected rows of x0 and x1 of the same size for the squared Euclidean cost but received shapes [${x0.shape}] and [${x1.shape}]`);
     return squaredEuclideanCost(x0, x1);
   }
   checkFunction(cost, 'options.cost');
   const c: unknown = cost(x0, x1);
   if (!(c instanceof Tensor)) fail('a Tensor [n, m]', 'the result of options.cost', c);
-  if (c.ndim !== 2 || c.shape[0] !== n || c.shape[1] !== m) fail(`a cost matrix of shape [${n}, ${m}]`, 'the result of options.cost', `shape [${c.shape}]`, 'ERR_INVALID_SHAPE');
+  if (c.ndim !== 2 || c.shape[0] !== n || c.shape[1] !== m) fail(`a cost matrix of shape [${n}, ${m}]`, 'the result of options.cost', `shape [${c.shape}]`, 'ERR_SHAPE');
   return c.detach().to('float64').clone();
 }

@@ -18,7 +18,7 @@ export function readCifarBatch(file: string): ImageDataset {
   const bytes = readMaybeGzip(file);
   if (bytes.length === 0 || bytes.length % RECORD !== 0) {
     const whole = Math.floor(bytes.length / RECORD);
-    throw new DatasetError(bytes.length > RECORD ? 'ERR_DATA_TRUNCATED' : 'ERR_DATA_FORMAT',
+    throw new DatasetError(bytes.length > RECORD ? 'ERR_TRUNCATED' : 'ERR_FORMAT',
       `${file}: ${bytes.length} bytes is not a whole number of CIFAR-10 records of ${RECORD} bytes (${whole} records and ${bytes.length - whole * RECORD} bytes left over)`);
   }
   const n = bytes.length / RECORD;
@@ -26,7 +26,7 @@ export function readCifarBatch(file: string): ImageDataset {
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     labels[i] = bytes[i * RECORD];
-    if (labels[i] > 9) throw new DatasetError('ERR_DATA_FORMAT', `${file}: record ${i} has label ${labels[i]}, outside 0..9 (not a CIFAR-10 batch?)`);
+    if (labels[i] > 9) throw new DatasetError('ERR_FORMAT', `${file}: record ${i} has label ${labels[i]}, outside 0..9 (not a CIFAR-10 batch?)`);
     pixels.set(bytes.subarray(i * RECORD + 1, (i + 1) * RECORD), i * PIXELS);
   }
   return tidy(() => ({ x: tensor(pixels, { shape: [n, 3, 32, 32] }), labels: tensor(labels).to('int64') }));

@@ -84,7 +84,7 @@ export function flatRows(x: Tensor, dim: number, name: string): Tensor {
   const shape = asTensor(x, name).shape;
   const features = shape.slice(1).reduce((a, b) => a * b, 1);
   if (shape.length < 2 || features !== dim) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${name} of shape [n, ${dim}] (or [n, …] with ${dim} features) for this ${dim}-dimensional mixture but received [${shape}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected ${name} of shape [n, ${dim}] (or [n, …] with ${dim} features) for this ${dim}-dimensional mixture but received [${shape}]`);
   }
   return shape.length === 2 ? x : x.reshape([shape[0], dim]);
 }

@@ -32,10 +32,10 @@ export function readIdx(file: string): Tensor {
   const bytes = readMaybeGzip(file, (head) => readHeader(head, file, false).need);
   const { type, shape, headerBytes, count, need } = readHeader(bytes, file, true);
   if (bytes.length < need) {
-    throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX data (${bytes.length} bytes; shape [${shape}] of ${type.name} needs ${need})`);
+    throw new DatasetError('ERR_TRUNCATED', `${file}: truncated IDX data (${bytes.length} bytes; shape [${shape}] of ${type.name} needs ${need})`);
   }
   if (bytes.length > need) {
-    throw new DatasetError('ERR_DATA_FORMAT', `${file}: ${bytes.length - need} bytes after the IDX data of shape [${shape}] (${type.name}); the header does not describe this file`);
+    throw new DatasetError('ERR_FORMAT', `${file}: ${bytes.length - need} bytes after the IDX data of shape [${shape}] (${type.name}); the header does not describe this file`);
   }
   if (type.name === 'uint8') return tensor(new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, count), { shape });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -57,15 +57,15 @@ interface IdxHeader {
 function readHeader(bytes: Buffer, file: string, whole: boolean): IdxHeader {
   const hex = (i: number) => `0x${(bytes[i] ?? 0).toString(16).padStart(2, '0')}`;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || TYPES[bytes[2]] === undefined || bytes[3] === 0) {
-    if (!whole && bytes.length < 4) throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX header (${bytes.length} bytes)`);
-    throw new DatasetError('ERR_DATA_FORMAT',
+    if (!whole && bytes.length < 4) throw new DatasetError('ERR_TRUNCATED', `${file}: truncated IDX header (${bytes.length} bytes)`);
+    throw new DatasetError('ERR_FORMAT',
       `${file}: not an IDX file (magic number ${[0, 1, 2, 3].map(hex).join(' ')}; expected 0x00 0x00, a type code 0x08–0x0e and a dimension count)`);
   }
   const type = TYPES[bytes[2]];
   const ndim = bytes[3];
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
-    throw new DatasetError('ERR_DATA_TRUNCATED', `${file}: truncated IDX header (${bytes.length} bytes, the ${ndim} sizes need ${headerBytes})`);
+    throw new DatasetError('ERR_TRUNCATED', `${file}: truncated IDX header (${bytes.length} bytes, the ${ndim} sizes need ${headerBytes})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
@@ -73,7 +73,7 @@ function readHeader(bytes: Buffer, file: string, whole: boolean): IdxHeader {
   const need = headerBytes + count * type.bytes;
   // Checked before anything of that size is allocated or inflated.
   if (need > MAX_DATASET_BYTES) {
-    throw new DatasetError('ERR_DATA_TOO_LARGE', `${file}: the IDX header describes shape [${shape}] of ${type.name}, ${need} bytes; the limit is ${MAX_DATASET_BYTES} (${formatBytes(MAX_DATASET_BYTES)})`);
+    throw new DatasetError('ERR_TOO_LARGE', `${file}: the IDX header describes shape [${shape}] of ${type.name}, ${need} bytes; the limit is ${MAX_DATASET_BYTES} (${formatBytes(MAX_DATASET_BYTES)})`);
   }
   return { type, shape, headerBytes, count, need };
 }

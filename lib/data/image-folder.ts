@@ -27,7 +27,7 @@ export function loadImageFolder(root: string): ImageFolderDataset {
   const listed = classes.length === 0
     ? pngsIn(root).map((file) => ({ file, label: -1 }))
     : classes.flatMap((name, label) => pngsIn(join(root, name)).map((file) => ({ file, label })));
-  if (listed.length === 0) throw new DatasetError('ERR_DATA_NOT_FOUND', `${root}: no .png files${classes.length > 0 ? ' in its class folders' : ''}`);
+  if (listed.length === 0) throw new DatasetError('ERR_NOT_FOUND', `${root}: no .png files${classes.length > 0 ? ' in its class folders' : ''}`);
   const first = decode(listed[0].file);
   const { width, height, channels } = first;
   const size = width * height * channels;
@@ -35,7 +35,7 @@ export function loadImageFolder(root: string): ImageFolderDataset {
   listed.forEach(({ file }, i) => {
     const image = i === 0 ? first : decode(file);
     if (image.width !== width || image.height !== height || image.channels !== channels) {
-      throw new DatasetError('ERR_DATA_FORMAT', `${file}: ${image.width}×${image.height} with ${image.channels} channels, but ${listed[0].file} is ${width}×${height} with ${channels}; a folder dataset needs one size`);
+      throw new DatasetError('ERR_FORMAT', `${file}: ${image.width}×${image.height} with ${image.channels} channels, but ${listed[0].file} is ${width}×${height} with ${channels}; a folder dataset needs one size`);
     }
     pixels.set(image.data, i * size);
   });
@@ -52,13 +52,11 @@ function pngsIn(folder: string): string[] {
   return readdirSync(folder).filter((name) => name.toLowerCase().endsWith('.png')).sort().map((name) => join(folder, name));
 }
 
-const DATASET_CODE: Record<string, string> = { ERR_PNG_TRUNCATED: 'ERR_DATA_TRUNCATED', ERR_PNG_TOO_LARGE: 'ERR_DATA_TOO_LARGE' };
-
 function decode(file: string): PngImage {
   try {
     return readPng(file);
   } catch (e) {
-    if (e instanceof PngError) throw new DatasetError(DATASET_CODE[e.code] ?? 'ERR_DATA_FORMAT', e.message);
+    if (e instanceof PngError) throw new DatasetError(e.code, e.message);
     throw asDatasetError(e);
   }
 }

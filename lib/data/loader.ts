@@ -47,7 +47,7 @@ export class DataLoader {
     const n = this.x.shape[0];
     if (dataset.labels !== undefined) {
       if (!(dataset.labels instanceof Tensor) || dataset.labels.shape[0] !== n) {
-        throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${n} labels, one per row of x, but received ${dataset.labels instanceof Tensor ? `shape [${dataset.labels.shape}]` : String(dataset.labels)}`);
+        throw new ShapeError('ERR_SHAPE', `Expected ${n} labels, one per row of x, but received ${dataset.labels instanceof Tensor ? `shape [${dataset.labels.shape}]` : String(dataset.labels)}`);
       }
       this.labels = dataset.labels;
     }

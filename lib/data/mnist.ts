@@ -29,7 +29,7 @@ export function loadMnist(options: MnistOptions = {}): ImageDataset {
   const opts = checkOptions(options, 'options');
   const root = opts.root ?? (existsSync(FASHION_MNIST_DIR) ? FASHION_MNIST_DIR : undefined);
   if (root === undefined) {
-    throw new DatasetError('ERR_DATA_NOT_FOUND', `No MNIST folder given and the default ${FASHION_MNIST_DIR} does not exist: pass {root: '<folder with the IDX files>'}`);
+    throw new DatasetError('ERR_NOT_FOUND', `No MNIST folder given and the default ${FASHION_MNIST_DIR} does not exist: pass {root: '<folder with the IDX files>'}`);
   }
   checkFolder(root, 'folder of MNIST IDX files');
   const prefix = checkOneOf(opts.split ?? 'train', ['train', 'test'], 'split') === 'train' ? 'train' : 't10k';
@@ -40,12 +40,12 @@ export function loadMnist(options: MnistOptions = {}): ImageDataset {
     const labels = readIdx(labelFile);
     const [n, h, w] = images.shape;
     if (images.ndim !== 3 || images.dtype !== 'uint8') {
-      throw new DatasetError('ERR_DATA_FORMAT', `${imageFile}: expected uint8 images [N, H, W] but the IDX header says ${images.dtype} [${images.shape}]`);
+      throw new DatasetError('ERR_FORMAT', `${imageFile}: expected uint8 images [N, H, W] but the IDX header says ${images.dtype} [${images.shape}]`);
     }
     if (labels.ndim !== 1 || labels.dtype !== 'uint8' || labels.shape[0] !== n) {
-      throw new DatasetError('ERR_DATA_FORMAT', `${labelFile}: expected ${n} uint8 labels to match ${imageFile} but the IDX header says ${labels.dtype} [${labels.shape}]`);
+      throw new DatasetError('ERR_FORMAT', `${labelFile}: expected ${n} uint8 labels to match ${imageFile} but the IDX header says ${labels.dtype} [${labels.shape}]`);
     }
-    if ((labels.max().item() as number) > 9) throw new DatasetError('ERR_DATA_FORMAT', `${labelFile}: labels outside 0..9`);
+    if ((labels.max().item() as number) > 9) throw new DatasetError('ERR_FORMAT', `${labelFile}: labels outside 0..9`);
     return { x: images.reshape([n, 1, h, w]), labels: labels.to('int64') };
   });
 }

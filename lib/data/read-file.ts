@@ -30,7 +30,7 @@ export function readMaybeGzip(file: string, sizeFromHead?: (head: Buffer) => num
   if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   const limit = sizeFromHead === undefined ? MAX_DATASET_BYTES : sizeFromHead(inflateHead(file, raw));
   if (limit > MAX_DATASET_BYTES) {
-    throw new DatasetError('ERR_DATA_TOO_LARGE', `${file}: its header describes ${limit} bytes of data; the limit is ${MAX_DATASET_BYTES} (${formatBytes(MAX_DATASET_BYTES)})`);
+    throw new DatasetError('ERR_TOO_LARGE', `${file}: its header describes ${limit} bytes of data; the limit is ${MAX_DATASET_BYTES} (${formatBytes(MAX_DATASET_BYTES)})`);
   }
   try {
     return gunzipSync(raw, { maxOutputLength: Math.max(limit, 1) });
@@ -61,17 +61,17 @@ function gzipError(file: string, e: unknown, limit: number, fromHeader: boolean)
   const reason = (e as Error).message;
   if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
     return fromHeader
-      ? new DatasetError('ERR_DATA_FORMAT', `${file}: the gzip stream inflates to more than the ${limit} bytes its header describes`)
-      : new DatasetError('ERR_DATA_TOO_LARGE', `${file}: the gzip stream inflates to more than ${limit} bytes (${formatBytes(limit)}), the limit for a dataset file`);
+      ? new DatasetError('ERR_FORMAT', `${file}: the gzip stream inflates to more than the ${limit} bytes its header describes`)
+      : new DatasetError('ERR_TOO_LARGE', `${file}: the gzip stream inflates to more than ${limit} bytes (${formatBytes(limit)}), the limit for a dataset file`);
   }
-  const code = /unexpected end/i.test(reason) ? 'ERR_DATA_TRUNCATED' : 'ERR_DATA_FORMAT';
+  const code = /unexpected end/i.test(reason) ? 'ERR_TRUNCATED' : 'ERR_FORMAT';
   return new DatasetError(code, `${file}: the gzip stream is damaged (${reason})`);
 }
 
-/** A file reader's error as a DatasetError with the same message (a missing file is ERR_DATA_NOT_FOUND). */
+/** A file reader's error as a DatasetError with the same code and message. */
 export function asDatasetError(e: unknown): unknown {
   if (!(e instanceof FileReadError)) return e;
-  return new DatasetError(e.code === 'ERR_FILE_NOT_FOUND' ? 'ERR_DATA_NOT_FOUND' : e.code, e.message);
+  return new DatasetError(e.code, e.message);
 }
 
 /** The first of `names` present in `folder` (each also tried with .gz). */
@@ -84,11 +84,11 @@ export function findFile(folder: string, names: string[], what: string): string 
       tried.push(candidate);
     }
   }
-  throw new DatasetError('ERR_DATA_NOT_FOUND', `${folder}: no ${what} file (looked for ${tried.join(', ')})`);
+  throw new DatasetError('ERR_NOT_FOUND', `${folder}: no ${what} file (looked for ${tried.join(', ')})`);
 }
 
 export function checkFolder(folder: string, what: string): void {
   if (typeof folder !== 'string' || !existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new DatasetError('ERR_DATA_NOT_FOUND', `${String(folder)}: no such folder (expected the ${what})`);
+    throw new DatasetError('ERR_NOT_FOUND', `${String(folder)}: no such folder (expected the ${what})`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { crc32 } from './crc32';
-import { FlowmatchError } from '../errors';
+import { type CodeOf, FlowmatchError } from '../errors';
 import { checkInt, fail } from '../validate';
 import { readRegularFile } from './read-file';
 import { writeFileAtomic } from './atomic-write';
@@ -19,10 +19,16 @@ export interface PngImage {
 }
 
 /**
- * A file that is not a PNG we can read. `code` says why: ERR_PNG_SIGNATURE, ERR_PNG_CRC,
- * ERR_PNG_TRUNCATED, ERR_PNG_UNSUPPORTED, ERR_PNG_INVALID or ERR_PNG_TOO_LARGE.
+ * A file that is not a PNG we can read. `code` says why: ERR_FORMAT (not a PNG, or an
+ * invalid one), ERR_CHECKSUM (a chunk fails its CRC), ERR_TRUNCATED, ERR_UNSUPPORTED
+ * (valid but not decoded here: 16-bit, interlaced) or ERR_TOO_LARGE (over MAX_PNG_PIXELS).
  */
-export class PngError extends FlowmatchError {}
+export class PngError extends FlowmatchError {
+  declare readonly code: CodeOf<'PngError'>;
+  constructor(code: CodeOf<'PngError'>, message: string) {
+    super(code, message);
+  }
+}
 
 /**
  * The most pixels a decoded image may have: 2^27 (about 134 million, e.g. 11585×11585), so
@@ -171,7 +177,7 @@ export function decodePng(buffer: Uint8Array): PngImage {
   if (!(buffer instanceof Uint8Array)) fail('a Buffer or Uint8Array', 'buffer', buffer);
   const bytes = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   if (bytes.length < 8 || !bytes.subarray(0, 8).equals(SIGNATURE)) {
-    throw new PngError('ERR_PNG_SIGNATURE', 'Not a PNG file: the 8-byte signature is missing');
+    throw new PngError('ERR_FORMAT', 'Not a PNG file: the 8-byte signature is missing');
   }
   let header: Header | undefined;
   let palette: Buffer | undefined;
@@ -180,17 +186,17 @@ export function decodePng(buffer: Uint8Array): PngImage {
   let offset = 8;
   let ended = false;
   while (!ended) {
-    if (offset + 12 > bytes.length) throw new PngError('ERR_PNG_TRUNCATED', `PNG truncated at byte ${offset}: expected another chunk before IEND`);
+    if (offset + 12 > bytes.length) throw new PngError('ERR_TRUNCATED', `PNG truncated at byte ${offset}: expected another chunk before IEND`);
     const length = bytes.readUInt32BE(offset);
     const type = bytes.toString('latin1', offset + 4, offset + 8);
     const end = offset + 12 + length;
-    if (end > bytes.length) throw new PngError('ERR_PNG_TRUNCATED', `PNG truncated: chunk ${type} at byte ${offset} needs ${length} bytes of data, the file ends first`);
+    if (end > bytes.length) throw new PngError('ERR_TRUNCATED', `PNG truncated: chunk ${type} at byte ${offset} needs ${length} bytes of data, the file ends first`);
     const body = bytes.subarray(offset + 8, offset + 8 + length);
     const stored = bytes.readUInt32BE(offset + 8 + length);
     if (crc32(bytes.subarray(offset + 4, offset + 8 + length)) !== stored) {
-      throw new PngError('ERR_PNG_CRC', `PNG chunk ${type} at byte ${offset} fails its CRC check: the file is corrupt`);
+      throw new PngError('ERR_CHECKSUM', `PNG chunk ${type} at byte ${offset} fails its CRC check: the file is corrupt`);
     }
-    if (header === undefined && type !== 'IHDR') throw new PngError('ERR_PNG_INVALID', `PNG starts with chunk ${type}; IHDR must come first`);
+    if (header === undefined && type !== 'IHDR') throw new PngError('ERR_FORMAT', `PNG starts with chunk ${type}; IHDR must come first`);
     switch (type) {
       case 'IHDR':
         header = readHeader(body);
@@ -211,14 +217,14 @@ export function decodePng(buffer: Uint8Array): PngImage {
         // Bit 5 of the first letter marks an ancillary chunk; an unknown critical one changes
         // how the pixels must be read, so skipping it would decode garbage.
         if ((type.charCodeAt(0) & 0x20) === 0) {
-          throw new PngError('ERR_PNG_UNSUPPORTED', `PNG uses the unknown critical chunk ${type}`);
+          throw new PngError('ERR_UNSUPPORTED', `PNG uses the unknown critical chunk ${type}`);
         }
     }
     offset = end;
   }
-  if (header === undefined) throw new PngError('ERR_PNG_INVALID', 'PNG has no IHDR chunk');
-  if (idat.length === 0) throw new PngError('ERR_PNG_INVALID', 'PNG has no IDAT chunk');
-  if (header.colorType === ColorType.Palette && palette === undefined) throw new PngError('ERR_PNG_INVALID', 'Palette PNG has no PLTE chunk');
+  if (header === undefined) throw new PngError('ERR_FORMAT', 'PNG has no IHDR chunk');
+  if (idat.length === 0) throw new PngError('ERR_FORMAT', 'PNG has no IDAT chunk');
+  if (header.colorType === ColorType.Palette && palette === undefined) throw new PngError('ERR_FORMAT', 'Palette PNG has no PLTE chunk');
   const expected = filteredSize(header);
   let raw: Buffer;
   try {
@@ -228,30 +234,30 @@ export function decodePng(buffer: Uint8Array): PngImage {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PngError('ERR_PNG_INVALID', `PNG image data inflates to more than the ${expected} bytes its IHDR (${header.width}×${header.height}) declares`);
+      throw new PngError('ERR_FORMAT', `PNG image data inflates to more than the ${expected} bytes its IHDR (${header.width}×${header.height}) declares`);
     }
     const truncated = code === 'Z_BUF_ERROR';
-    throw new PngError(truncated ? 'ERR_PNG_TRUNCATED' : 'ERR_PNG_INVALID', `PNG image data ${truncated ? 'is truncated' : 'does not inflate'}: ${(e as Error).message}`);
+    throw new PngError(truncated ? 'ERR_TRUNCATED' : 'ERR_FORMAT', `PNG image data ${truncated ? 'is truncated' : 'does not inflate'}: ${(e as Error).message}`);
   }
   const samples = unfilter(raw, header);
   return expandPixels(samples, header, palette, transparency);
 }
 
 function readHeader(body: Buffer): Header {
-  if (body.length !== 13) throw new PngError('ERR_PNG_INVALID', `PNG IHDR has ${body.length} bytes; expected 13`);
+  if (body.length !== 13) throw new PngError('ERR_FORMAT', `PNG IHDR has ${body.length} bytes; expected 13`);
   const width = body.readUInt32BE(0);
   const height = body.readUInt32BE(4);
   const depth = body[8];
   const colorType = body[9];
-  if (width === 0 || height === 0) throw new PngError('ERR_PNG_INVALID', `PNG size ${width}×${height} is empty`);
+  if (width === 0 || height === 0) throw new PngError('ERR_FORMAT', `PNG size ${width}×${height} is empty`);
   const allowed = ALLOWED_DEPTHS[colorType];
-  if (allowed === undefined || !allowed.includes(depth)) throw new PngError('ERR_PNG_INVALID', `PNG colour type ${colorType} with bit depth ${depth} is not valid`);
-  if (depth === 16) throw new PngError('ERR_PNG_UNSUPPORTED', 'PNG with 16 bits per sample is unsupported; convert it to 8 bits');
-  if (body[10] !== 0 || body[11] !== 0) throw new PngError('ERR_PNG_UNSUPPORTED', `PNG compression method ${body[10]} / filter method ${body[11]} is unsupported`);
-  if (body[12] === 1) throw new PngError('ERR_PNG_UNSUPPORTED', 'Interlaced (Adam7) PNG is unsupported; save it non-interlaced');
-  if (body[12] !== 0) throw new PngError('ERR_PNG_INVALID', `PNG interlace method ${body[12]} is not valid`);
+  if (allowed === undefined || !allowed.includes(depth)) throw new PngError('ERR_FORMAT', `PNG colour type ${colorType} with bit depth ${depth} is not valid`);
+  if (depth === 16) throw new PngError('ERR_UNSUPPORTED', 'PNG with 16 bits per sample is unsupported; convert it to 8 bits');
+  if (body[10] !== 0 || body[11] !== 0) throw new PngError('ERR_UNSUPPORTED', `PNG compression method ${body[10]} / filter method ${body[11]} is unsupported`);
+  if (body[12] === 1) throw new PngError('ERR_UNSUPPORTED', 'Interlaced (Adam7) PNG is unsupported; save it non-interlaced');
+  if (body[12] !== 0) throw new PngError('ERR_FORMAT', `PNG interlace method ${body[12]} is not valid`);
   if (width * height > MAX_PNG_PIXELS) {
-    throw new PngError('ERR_PNG_TOO_LARGE', `PNG size ${width}×${height} is ${width * height} pixels; the decoder's limit is ${MAX_PNG_PIXELS}`);
+    throw new PngError('ERR_TOO_LARGE', `PNG size ${width}×${height} is ${width * height} pixels; the decoder's limit is ${MAX_PNG_PIXELS}`);
   }
   return { width, height, depth, colorType };
 }
@@ -268,11 +274,11 @@ function unfilter(raw: Buffer, h: Header): Uint8Array {
   // Filters work on bytes, comparing each with the byte of the previous whole pixel (at least 1 byte back).
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const needed = filteredSize(h);
-  if (raw.length < needed) throw new PngError('ERR_PNG_TRUNCATED', `PNG image data holds ${raw.length} bytes; ${h.width}×${h.height} needs ${needed}`);
+  if (raw.length < needed) throw new PngError('ERR_TRUNCATED', `PNG image data holds ${raw.length} bytes; ${h.width}×${h.height} needs ${needed}`);
   const out = new Uint8Array(h.height * stride);
   for (let y = 0; y < h.height; y++) {
     const type = raw[y * (stride + 1)];
-    if (type > 4) throw new PngError('ERR_PNG_INVALID', `PNG row ${y} has unknown filter type ${type}`);
+    if (type > 4) throw new PngError('ERR_FORMAT', `PNG row ${y} has unknown filter type ${type}`);
     const src = y * (stride + 1) + 1;
     const row = y * stride;
     const prior = row - stride;
@@ -321,7 +327,7 @@ function expandPixels(packed: Uint8Array, h: Header, palette: Buffer | undefined
   const data = new Uint8Array(n * channels);
   for (let i = 0; i < n; i++) {
     const index = samples[i];
-    if (index >= entries) throw new PngError('ERR_PNG_INVALID', `PNG pixel ${i} uses palette index ${index}; the palette has ${entries} entries`);
+    if (index >= entries) throw new PngError('ERR_FORMAT', `PNG pixel ${i} uses palette index ${index}; the palette has ${entries} entries`);
     for (let c = 0; c < 3; c++) data[i * channels + c] = pal[3 * index + c];
     if (channels === 4) data[i * channels + 3] = index < (transparency as Buffer).length ? (transparency as Buffer)[index] : 255;
   }

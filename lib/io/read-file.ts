@@ -5,17 +5,18 @@
  * and the open never waits: a FIFO, /dev/zero or /dev/urandom is refused, not read forever.
  */
 import * as fs from 'node:fs';
-import { FlowmatchError } from '../errors';
+import { type CodeOf, FlowmatchError } from '../errors';
 import { fail } from '../validate';
 
 /**
- * A file that cannot be read. `code` says why: ERR_FILE_NOT_FOUND, ERR_NOT_A_REGULAR_FILE
- * (a folder, FIFO, socket or device), ERR_FILE_TOO_LARGE (over the reader's cap) or ERR_READ
+ * A file that cannot be read. `code` says why: ERR_NOT_FOUND, ERR_NOT_A_REGULAR_FILE
+ * (a folder, FIFO, socket or device), ERR_TOO_LARGE (over the reader's cap) or ERR_READ
  * (permissions, I/O errors).
  */
 export class FileReadError extends FlowmatchError {
   readonly file: string;
-  constructor(code: string, file: string, reason: string) {
+  declare readonly code: CodeOf<'FileReadError'>;
+  constructor(code: CodeOf<'FileReadError'>, file: string, reason: string) {
     super(code, `${file}: ${reason}`);
     this.file = file;
   }
@@ -85,12 +86,12 @@ export function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 function tooLarge(file: string, size: string, maxBytes: number): FileReadError {
-  return new FileReadError('ERR_FILE_TOO_LARGE', file, `holds ${size} bytes; this reader's limit is ${maxBytes} bytes (${formatBytes(maxBytes)})`);
+  return new FileReadError('ERR_TOO_LARGE', file, `holds ${size} bytes; this reader's limit is ${maxBytes} bytes (${formatBytes(maxBytes)})`);
 }
 
 function fromSystemError(file: string, e: unknown): FileReadError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new FileReadError('ERR_FILE_NOT_FOUND', file, 'no such file');
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new FileReadError('ERR_NOT_FOUND', file, 'no such file');
   return new FileReadError('ERR_READ', file, `cannot be read (${(e as Error).message})`);
 }
 

@@ -9,15 +9,16 @@ import { createHash } from 'node:crypto';
 import { native } from '../native';
 import { Tensor, asTensor } from '../tensor';
 import { type DType, ELEMENT_BYTES, dtypeCode } from '../dtype';
-import { FlowmatchError } from '../errors';
+import { type CodeOf, FlowmatchError } from '../errors';
 import { fail } from '../validate';
 import { writeFileAtomicSync } from './atomic-write';
 import { readAt, readRegularFile, withRegularFile } from './read-file';
 
 /** A file that is not valid safetensors (truncated, corrupt header, offsets out of range). */
 export class SafetensorsError extends FlowmatchError {
+  declare readonly code: CodeOf<'SafetensorsError'>;
   constructor(file: string, reason: string) {
-    super('ERR_SAFETENSORS', `${file}: ${reason}`);
+    super('ERR_FORMAT', `${file}: ${reason}`);
   }
 }
 

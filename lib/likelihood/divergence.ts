@@ -22,7 +22,7 @@ function checkPair(v: Tensor, x: Tensor): void {
     fail('a Tensor that requires grad (call x.requiresGrad_() and compute v from x with grad enabled)', 'x', 'a Tensor that does not require grad');
   }
   if (x.ndim < 1 || x.shape[0] < 1 || v.shape.join() !== x.shape.join()) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected v of the shape of x ([${x.shape}], batch first) but received shape [${v.shape}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected v of the shape of x ([${x.shape}], batch first) but received shape [${v.shape}]`);
   }
 }
 
@@ -68,7 +68,7 @@ export function hutchinsonDivergence(v: Tensor, x: Tensor, probes: Tensor[], opt
   probes.forEach((eps, i) => {
     asTensor(eps, `probes[${i}]`);
     if (eps.shape.join() !== x.shape.join()) {
-      throw new ShapeError('ERR_INVALID_SHAPE', `Expected probes[${i}] of the shape of x ([${x.shape}]) but received shape [${eps.shape}]`);
+      throw new ShapeError('ERR_SHAPE', `Expected probes[${i}] of the shape of x ([${x.shape}]) but received shape [${eps.shape}]`);
     }
   });
   return tidy(() => {

@@ -118,7 +118,7 @@ class Classifier implements FashionClassifier {
     const n = checkImages(images).shape[0];
     asTensor(labels, 'labels');
     if (labels.ndim !== 1 || labels.shape[0] !== n) {
-      throw new ShapeError('ERR_INVALID_SHAPE', `Expected labels of shape [${n}] (one per image) but received shape [${labels.shape}]`);
+      throw new ShapeError('ERR_SHAPE', `Expected labels of shape [${n}] (one per image) but received shape [${labels.shape}]`);
     }
     return tidy(() => (this.predict(images).argmax(1).eq(labels.to('int64')).to('float64').mean().item() as number));
   }
@@ -136,7 +136,7 @@ function checkImages(images: unknown): Tensor {
   const x = asTensor(images, 'images');
   const s = x.shape;
   if (s.length !== 4 || s[0] < 1 || s[1] !== 1 || s[2] !== 28 || s[3] !== 28) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected images of shape [N, 1, 28, 28] with N ≥ 1 but received shape [${s}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected images of shape [N, 1, 28, 28] with N ≥ 1 but received shape [${s}]`);
   }
   if (!['uint8', 'float32', 'float64'].includes(x.dtype)) fail('uint8 pixels or float32/float64 images in [−1, 1]', 'images', `a ${x.dtype} Tensor`, 'ERR_DTYPE');
   return x;
@@ -171,7 +171,7 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
   if (data === null || typeof data !== 'object' || !(data.labels instanceof Tensor)) fail('{x: uint8 images, labels}', 'data', data);
   if (checkImages(data.x).dtype !== 'uint8') fail('uint8 images [N, 1, 28, 28]', 'data.x', `a ${data.x.dtype} Tensor`, 'ERR_DTYPE');
   if (data.labels.ndim !== 1 || data.labels.shape[0] !== data.x.shape[0]) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected data.labels of shape [${data.x.shape[0]}] (one per image) but received shape [${data.labels.shape}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected data.labels of shape [${data.x.shape[0]}] (one per image) but received shape [${data.labels.shape}]`);
   }
   const limit = opts.limit === undefined ? data.x.shape[0] : checkInt(opts.limit, 'limit', 1, data.x.shape[0]);
   const subset = limit < data.x.shape[0] ? keep({ x: data.x.narrow(0, 0, limit), labels: (data.labels as Tensor).narrow(0, 0, limit) }) : data;
@@ -194,7 +194,7 @@ export async function trainFashionClassifier(opts: TrainFashionClassifierOptions
         optimizer.step();
         return value.item() as number;
       });
-      if (!Number.isFinite(loss)) throw new FlowmatchError('ERR_NON_FINITE_LOSS', `the classifier's loss became ${loss} at step ${step}; lower lr`);
+      if (!Number.isFinite(loss)) throw new FlowmatchError('ERR_NON_FINITE', `the classifier's loss became ${loss} at step ${step}; lower lr`);
       losses.push(loss);
       opts.onStep?.(step, loss);
       // Minutes of training must not freeze the event loop of the process that runs it.
@@ -238,7 +238,7 @@ export function loadFashionClassifier(file: string): FashionClassifier {
   if (extra.length > 0) problems.push(`unexpected ${extra.join(', ')}`);
   if (problems.length > 0) {
     dispose(loaded);
-    throw new FlowmatchError('ERR_STATE_DICT', `${file} is not a Fashion-MNIST classifier: ${problems.join('; ')}`);
+    throw new FlowmatchError('ERR_STATE_MISMATCH', `${file} is not a Fashion-MNIST classifier: ${problems.join('; ')}`);
   }
   return new Classifier(keep(loaded));
 }

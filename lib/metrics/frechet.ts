@@ -23,7 +23,7 @@ export interface GaussianStats {
 export function gaussianStats(features: Tensor): GaussianStats {
   asTensor(features, 'features');
   const shape = features.shape;
-  if (shape.length !== 2 || shape[0] < 2) fail('a [N, D] tensor with N ≥ 2', 'features shape', shape, 'ERR_INVALID_SHAPE');
+  if (shape.length !== 2 || shape[0] < 2) fail('a [N, D] tensor with N ≥ 2', 'features shape', shape, 'ERR_SHAPE');
   return tidy(() => {
     const x = features.double();
     const mu = x.mean(0);
@@ -78,7 +78,7 @@ function checkStats(mu: Tensor, sigma: Tensor, muName: string, sigmaName: string
   asTensor(sigma, sigmaName);
   const m = mu.shape;
   const s = sigma.shape;
-  if (m.length !== 1) fail('a [D] mean vector', `${muName} shape`, m, 'ERR_INVALID_SHAPE');
-  if (s.length !== 2 || s[0] !== m[0] || s[1] !== m[0]) fail(`a [${m[0]}, ${m[0]}] covariance`, `${sigmaName} shape`, s, 'ERR_INVALID_SHAPE');
+  if (m.length !== 1) fail('a [D] mean vector', `${muName} shape`, m, 'ERR_SHAPE');
+  if (s.length !== 2 || s[0] !== m[0] || s[1] !== m[0]) fail(`a [${m[0]}, ${m[0]}] covariance`, `${sigmaName} shape`, s, 'ERR_SHAPE');
   return m[0];
 }

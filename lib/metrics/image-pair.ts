@@ -14,8 +14,8 @@ export function checkImagePair(a: Tensor, b: Tensor, options: ImageMetricOptions
   asTensor(b, 'b');
   const sa = a.shape;
   const sb = b.shape;
-  if (sa.length !== 4) fail('an image batch [N, C, H, W]', 'a shape', sa, 'ERR_INVALID_SHAPE');
-  if (sb.length !== 4 || sb.some((d, i) => d !== sa[i])) fail(`an image batch of a's shape [${sa.join(', ')}]`, 'b shape', sb, 'ERR_INVALID_SHAPE');
+  if (sa.length !== 4) fail('an image batch [N, C, H, W]', 'a shape', sa, 'ERR_SHAPE');
+  if (sb.length !== 4 || sb.some((d, i) => d !== sa[i])) fail(`an image batch of a's shape [${sa.join(', ')}]`, 'b shape', sb, 'ERR_SHAPE');
   if (options === null || typeof options !== 'object') fail('an options object', 'options', options);
   return {
     dataRange: checkNumber(options.dataRange ?? 1, 'options.dataRange', { positive: true, finite: true }),

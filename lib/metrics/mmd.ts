@@ -29,7 +29,7 @@ export function mmd(x: Tensor, y: Tensor, options: MmdOptions = {}): number {
   if (options === null || typeof options !== 'object') fail('an options object', 'options', options);
   const [m, dx] = checkSample(x, 'x');
   const [n, dy] = checkSample(y, 'y');
-  if (dx !== dy) fail(`points of dimension ${dx} like x`, 'y shape', y.shape, 'ERR_INVALID_SHAPE');
+  if (dx !== dy) fail(`points of dimension ${dx} like x`, 'y shape', y.shape, 'ERR_SHAPE');
   return tidy(() => {
     const a = x.double();
     const b = y.double();
@@ -75,7 +75,7 @@ function medianDistance(pooled: Tensor, seed: number): number {
 function checkSample(t: Tensor, name: string): [number, number] {
   asTensor(t, name);
   const shape = t.shape;
-  if (shape.length !== 2 || shape[0] < 2) fail('a [N, D] tensor with N ≥ 2', `${name} shape`, shape, 'ERR_INVALID_SHAPE');
+  if (shape.length !== 2 || shape[0] < 2) fail('a [N, D] tensor with N ≥ 2', `${name} shape`, shape, 'ERR_SHAPE');
   return [shape[0], shape[1]];
 }
 

@@ -12,7 +12,7 @@ export interface PointCloud {
 export function readPoints(points: Tensor, name: string): PointCloud {
   asTensor(points, name);
   const shape = points.shape;
-  if (shape.length !== 2 || shape[0] < 1) fail('a [N, D] tensor of points with N ≥ 1', `${name} shape`, shape, 'ERR_INVALID_SHAPE');
+  if (shape.length !== 2 || shape[0] < 1) fail('a [N, D] tensor of points with N ≥ 1', `${name} shape`, shape, 'ERR_SHAPE');
   const t = points.double();
   const coords = t.data() as Float64Array;
   t.dispose();

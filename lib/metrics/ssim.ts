@@ -23,7 +23,7 @@ export function ssim(a: Tensor, b: Tensor, options: ImageMetricOptions & { reduc
 export function ssim(a: Tensor, b: Tensor, options: ImageMetricOptions = {}): number | number[] {
   const { dataRange, reduction } = checkImagePair(a, b, options);
   const [, channels, height, width] = a.shape;
-  if (height < WINDOW || width < WINDOW) fail(`images of at least ${WINDOW}×${WINDOW} pixels (the SSIM window)`, 'image size', [height, width], 'ERR_INVALID_SHAPE');
+  if (height < WINDOW || width < WINDOW) fail(`images of at least ${WINDOW}×${WINDOW} pixels (the SSIM window)`, 'image size', [height, width], 'ERR_SHAPE');
   const c1 = (K1 * dataRange) ** 2;
   const c2 = (K2 * dataRange) ** 2;
   return tidy(() => {

@@ -30,7 +30,7 @@ export function wasserstein(a: Tensor, b: Tensor, options: WassersteinOptions = 
   const random = seededRandom(options.seed ?? 0);
   let x = readPoints(a, 'a');
   let y = readPoints(b, 'b');
-  if (x.dim !== y.dim) fail(`points of dimension ${x.dim} like a`, 'b', `[${y.n}, ${y.dim}]`, 'ERR_INVALID_SHAPE');
+  if (x.dim !== y.dim) fail(`points of dimension ${x.dim} like a`, 'b', `[${y.n}, ${y.dim}]`, 'ERR_SHAPE');
   const n = Math.min(x.n, y.n, maxPoints);
   if (x.n > n) x = selectPoints(x, sampleWithoutReplacement(x.n, n, random));
   if (y.n > n) y = selectPoints(y, sampleWithoutReplacement(y.n, n, random));

@@ -71,7 +71,7 @@ export function resolveMLPConfig(config: MLPConfig): ResolvedMLPConfig {
     inputs = width;
   }
   if (parameters > MLP_LIMITS.maxParameters) {
-    throw new ArgumentError(`Expected an MLP of at most 2^30 parameters for config but received one of ${parameters}`, 'ERR_MODEL_TOO_LARGE');
+    throw new ArgumentError(`Expected an MLP of at most 2^30 parameters for config but received one of ${parameters}`, 'ERR_TOO_LARGE');
   }
   return { dim, hidden, activation, timeEmbedding, timeEmbedDim };
 }

@@ -119,7 +119,7 @@ export class Module<C = unknown> {
     const tShape = t.shape;
     const tCount = tShape.reduce((a, b) => a * b, 1);
     if (tShape.length > 1 || (tCount !== 1 && tCount !== xShape[0])) {
-      throw new ShapeError('ERR_INVALID_SHAPE', `Expected t of shape [${xShape[0]}] (one time per sample) or a single value for t but received shape [${tShape.join(', ')}]`);
+      throw new ShapeError('ERR_SHAPE', `Expected t of shape [${xShape[0]}] (one time per sample) or a single value for t but received shape [${tShape.join(', ')}]`);
     }
     if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') {
       throw new ArgumentError(`Expected an int64 tensor for cond.labels but received a ${labels.dtype} tensor`);
@@ -137,8 +137,8 @@ export class Module<C = unknown> {
    * does not use is an error, never silently ignored. Subclasses say what they take.
    */
   protected checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
-    if (labels !== null) fail('no labels (this model is unconditional)', 'cond.labels', labels, 'ERR_UNEXPECTED_LABELS');
-    if (lowRes !== null) fail('no lowRes (this model takes no conditioning image)', 'cond.lowRes', lowRes, 'ERR_UNEXPECTED_LOW_RES');
+    if (labels !== null) fail('no labels (this model is unconditional)', 'cond.labels', labels, 'ERR_CONDITIONING');
+    if (lowRes !== null) fail('no lowRes (this model takes no conditioning image)', 'cond.lowRes', lowRes, 'ERR_CONDITIONING');
   }
 
   /**
@@ -254,7 +254,7 @@ export class Module<C = unknown> {
     if (strict && missing.length > 0) problems.push(`missing: ${missing.join(', ')}`);
     if (strict && unexpected.length > 0) problems.push(`unexpected: ${unexpected.join(', ')}`);
     if (problems.length > 0) {
-      throw new ShapeError('ERR_STATE_DICT', `loadStateDict: the state dict does not fit the model (${problems.join('; ')})`);
+      throw new ShapeError('ERR_STATE_MISMATCH', `loadStateDict: the state dict does not fit the model (${problems.join('; ')})`);
     }
     native.modelAssign(this.live('load a state dict'), names, handles);
     return { missing, unexpected };

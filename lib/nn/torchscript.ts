@@ -64,7 +64,7 @@ export function loadTorchScript(file: string, opts: { device?: Device } = {}): S
     bytes = readRegularFile(file, MAX_TORCHSCRIPT_BYTES);
   } catch (e) {
     // A missing file is an argument mistake, as it has always been for this function.
-    if (e instanceof FileReadError && e.code === 'ERR_FILE_NOT_FOUND') fail('an existing TorchScript file', 'file', file);
+    if (e instanceof FileReadError && e.code === 'ERR_NOT_FOUND') fail('an existing TorchScript file', 'file', file);
     throw e;
   }
   return new ScriptModule(file, device, native.scriptLoad(file, device, bytes));

@@ -152,12 +152,12 @@ export class UNet extends Module<ResolvedUNetConfig> {
 
   protected override checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
     const { num_classes: classes, cond_channels: condChannels } = this.config;
-    if (classes === 0 && labels !== null) fail('no labels (this U-Net is unconditional: build it with numClasses to condition on classes)', 'cond.labels', labels, 'ERR_UNEXPECTED_LABELS');
+    if (classes === 0 && labels !== null) fail('no labels (this U-Net is unconditional: build it with numClasses to condition on classes)', 'cond.labels', labels, 'ERR_CONDITIONING');
     if (classes > 0 && labels === null) {
       const branch = this.nullLabel === undefined ? 'it has no null class, so no unconditional branch' : `labels equal to ${classes} select the null class`;
-      fail(`an int64 tensor of labels in 0..${classes - 1} (this U-Net is class-conditional; ${branch})`, 'cond.labels', undefined, 'ERR_MISSING_LABELS');
+      fail(`an int64 tensor of labels in 0..${classes - 1} (this U-Net is class-conditional; ${branch})`, 'cond.labels', undefined, 'ERR_CONDITIONING');
     }
-    if (condChannels === 0 && lowRes !== null) fail('no lowRes (this U-Net takes no conditioning image: build it with condChannels)', 'cond.lowRes', lowRes, 'ERR_UNEXPECTED_LOW_RES');
+    if (condChannels === 0 && lowRes !== null) fail('no lowRes (this U-Net takes no conditioning image: build it with condChannels)', 'cond.lowRes', lowRes, 'ERR_CONDITIONING');
   }
 
   /**

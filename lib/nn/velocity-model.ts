@@ -58,7 +58,7 @@ function checkVelocity(v: unknown, x: Tensor): Tensor {
   const want = x.shape;
   const got = v.shape;
   if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected a velocity of shape [${want}] (the shape of x) for the output of the model but received shape [${got}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected a velocity of shape [${want}] (the shape of x) for the output of the model but received shape [${got}]`);
   }
   return v;
 }

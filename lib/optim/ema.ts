@@ -66,7 +66,7 @@ export class EMA {
   copyTo(target: ParameterSource): void {
     const list = parameterList(target, 'target', false);
     if (list.length !== this.shadow.length) {
-      throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${this.shadow.length} parameters for target but received ${list.length}`);
+      throw new ShapeError('ERR_SHAPE', `Expected ${this.shadow.length} parameters for target but received ${list.length}`);
     }
     noGrad(() => list.forEach((p, i) => p.copy_(this.shadow[i])));
   }
@@ -86,7 +86,7 @@ export class EMA {
       if (source === undefined) problems.push(`missing shadow.${i}`);
       else if (source.shape.join(',') !== t.shape.join(',')) problems.push(`shadow.${i} has shape [${source.shape}], expected [${t.shape}]`);
     });
-    if (problems.length > 0) throw new ShapeError('ERR_STATE_DICT', `loadStateDict: the EMA state does not fit (${problems.join('; ')})`);
+    if (problems.length > 0) throw new ShapeError('ERR_STATE_MISMATCH', `loadStateDict: the EMA state does not fit (${problems.join('; ')})`);
     this.shadow.forEach((t, i) => t.copy_(state.tensors[`shadow.${i}`]));
     this.updates = checkInt(state.numbers?.steps ?? this.updates, 'state.numbers.steps', 0);
   }

@@ -81,7 +81,7 @@ export abstract class Optimizer {
         }
       });
     }
-    if (problems.length > 0) throw new ShapeError('ERR_STATE_DICT', `loadStateDict: the optimizer state does not fit (${problems.join('; ')})`);
+    if (problems.length > 0) throw new ShapeError('ERR_STATE_MISMATCH', `loadStateDict: the optimizer state does not fit (${problems.join('; ')})`);
     for (const [name, list] of Object.entries(targets)) {
       list.forEach((t, i) => t.copy_(state.tensors[`state.${i}.${name}`]));
     }

@@ -100,7 +100,7 @@ export function sameShape(a: Tensor, x1: Tensor): void {
   const sa = asTensor(a, 'x0').shape;
   const sb = asTensor(x1, 'x1').shape;
   if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected x0 (or x) and x1 of the same shape but received [${sa}] and [${sb}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected x0 (or x) and x1 of the same shape but received [${sa}] and [${sb}]`);
   }
 }
 

@@ -21,7 +21,7 @@ export function timeColumn(t: Time, x: Tensor): Tensor {
   const shape = t.shape;
   const batch = x.shape[0];
   if (shape.length !== 1 || shape[0] !== batch) {
-    throw new ShapeError('ERR_INVALID_SHAPE', `Expected t of shape [${batch}] (one time per batch element of x, shape [${x.shape}]) but received shape [${shape}]`);
+    throw new ShapeError('ERR_SHAPE', `Expected t of shape [${batch}] (one time per batch element of x, shape [${x.shape}]) but received shape [${shape}]`);
   }
   return t.to('float64').reshape([batch, ...new Array(ndim - 1).fill(1)]);
 }

@@ -34,7 +34,7 @@ export function readTensor(value: unknown, name: string, rank: number, last?: nu
   const t = asTensor(value, name);
   const shape = t.shape;
   if (shape.length !== rank || (last !== undefined && shape[rank - 1] !== last)) {
-    fail(`a tensor of ${rank} dims${last === undefined ? '' : ` with last dim ${last}`}`, `${name} shape`, shape, 'ERR_INVALID_SHAPE');
+    fail(`a tensor of ${rank} dims${last === undefined ? '' : ` with last dim ${last}`}`, `${name} shape`, shape, 'ERR_SHAPE');
   }
   const d = (t as Tensor).double();
   const values = d.data() as Float64Array;

@@ -25,8 +25,8 @@ export function imageGrid(images: Tensor, gridOptions: ImageGridOptions = {}): P
   const options = checkOptions(gridOptions, 'options');
   const { shape, values } = readTensor(images, 'images', 4);
   const [n, channels, h, w] = shape;
-  if (channels !== 1 && channels !== 3) fail('1 or 3 channels', 'images channels (dim 1)', channels, 'ERR_INVALID_SHAPE');
-  if (n === 0) fail('at least one image', 'images', shape, 'ERR_INVALID_SHAPE');
+  if (channels !== 1 && channels !== 3) fail('1 or 3 channels', 'images channels (dim 1)', channels, 'ERR_SHAPE');
+  if (n === 0) fail('at least one image', 'images', shape, 'ERR_SHAPE');
   const nrow = checkInt(options.nrow ?? 8, 'options.nrow', 1);
   const padding = checkInt(options.padding ?? 2, 'options.padding', 0);
   const padValue = checkInt(options.padValue ?? 255, 'options.padValue', 0, 255);

@@ -71,7 +71,7 @@ export class BatchedModel {
   }
 
   forward(): Tensor {
-    throw new FlowmatchError('ERR_ASYNC_ONLY', 'a sampler evaluates its model asynchronously only (forwardAsync)');
+    throw new FlowmatchError('ERR_UNSUPPORTED', 'a sampler evaluates its model asynchronously only (forwardAsync)');
   }
 
   /** A request's solve has started: rounds wait for its evaluations too. */

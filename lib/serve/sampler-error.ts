@@ -4,12 +4,13 @@
  * caller went away, ERR_CLOSED → 503 (the sampler is draining). A bad request is an
  * ArgumentError whose `field` names the request field that was wrong (→ 400).
  */
-import { ArgumentError, FlowmatchError } from '../errors';
+import { ArgumentError, type CodeOf, FlowmatchError } from '../errors';
 
 export class SamplerError extends FlowmatchError {
   /** ERR_QUEUE_FULL: a hint for Retry-After. */
   readonly retryAfterMs?: number;
-  constructor(code: 'ERR_QUEUE_FULL' | 'ERR_TIMEOUT' | 'ERR_ABORTED' | 'ERR_CLOSED', message: string, retryAfterMs?: number) {
+  declare readonly code: CodeOf<'SamplerError'>;
+  constructor(code: CodeOf<'SamplerError'>, message: string, retryAfterMs?: number) {
     super(code, message);
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
@@ -18,6 +19,7 @@ export class SamplerError extends FlowmatchError {
 /** A request field with a bad value; the message says what was expected and what came. */
 export class RequestError extends ArgumentError {
   readonly field: string;
+  declare readonly code: CodeOf<'RequestError'>;
   constructor(field: string, message: string) {
     super(message, 'ERR_INVALID_REQUEST');
     this.field = field;

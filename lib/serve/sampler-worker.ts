@@ -14,7 +14,7 @@ import type { CheckedRequest } from './sample-request';
 
 export function runSamplerWorker(): void {
   const port = parentPort;
-  if (port === null) throw new FlowmatchError('ERR_NOT_A_WORKER', '_runSamplerWorker runs only in a sampler worker thread');
+  if (port === null) throw new FlowmatchError('ERR_INTERNAL', '_runSamplerWorker runs only in a sampler worker thread');
   const { runDir, load, maxWaitMs, threads } = workerData as { runDir: string; load: object; maxWaitMs: number; threads: number };
   setNumThreads(threads);
   setAsyncForwardOptions({ threads });
@@ -34,7 +34,7 @@ export function runSamplerWorker(): void {
       (ok) => port.postMessage({ id, ok }, [ok.samples.buffer as ArrayBuffer]),
       (e: unknown) => {
         const err = e as { name?: string; code?: string; message?: string };
-        port.postMessage({ id, error: { name: err.name ?? 'Error', code: err.code ?? 'ERR_WORKER', message: err.message ?? String(e), field: e instanceof RequestError ? e.field : undefined } });
+        port.postMessage({ id, error: { name: err.name ?? 'Error', code: err.code ?? 'ERR_INTERNAL', message: err.message ?? String(e), field: e instanceof RequestError ? e.field : undefined } });
       },
     ).finally(() => controllers.delete(id));
   });

@@ -17,7 +17,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkInt, checkNumber, checkOptions, fail } from '../validate';
-import { ArgumentError, FlowmatchError } from '../errors';
+import { ArgumentError, FlowmatchError, carries, isErrorCode } from '../errors';
 import * as path from 'node:path';
 import type { Module } from '../nn/module';
 import type { Device } from '../device';
@@ -267,8 +267,10 @@ function workerEngine(runDir: string, load: LoadRunOptions, settings: { maxWaitM
 
 function revive(e: { name: string; code: string; message: string; field?: string }): Error {
   if (e.field !== undefined) return new RequestError(e.field, e.message);
-  if (e.code === 'ERR_ABORTED' || e.code === 'ERR_TIMEOUT') return new SamplerError(e.code, e.message);
-  return e.name === 'ArgumentError' ? new ArgumentError(e.message, e.code) : new FlowmatchError(e.code ?? 'ERR_WORKER', e.message);
+  // A worker's error without a registered code was no FlowmatchError there: a bug.
+  const code = isErrorCode(e.code) ? e.code : 'ERR_INTERNAL';
+  if (code === 'ERR_ABORTED' || code === 'ERR_TIMEOUT') return new SamplerError(code, e.message);
+  return e.name === 'ArgumentError' && carries('ArgumentError', code) ? new ArgumentError(e.message, code) : new FlowmatchError(code, e.message);
 }
 
 export { runSamplerWorker as _runSamplerWorker } from './sampler-worker';

@@ -12,7 +12,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { tensor } from '../creation';
 import { tidy } from '../scope';
-import { FlowmatchError, ArgumentError } from '../errors';
+import { FlowmatchError, ArgumentError, type CodeOf, type ErrorCode } from '../errors';
 import { encodePng } from '../io/png';
 import { serializeSafetensors } from '../io/safetensors';
 import { imageGrid } from '../plot/image-grid';
@@ -80,11 +80,16 @@ const errorReply = { type: 'object', properties: { error: { type: 'string' }, me
 type SampleBody = { n: number; seed?: number; method?: string; steps?: number; rtol?: number; atol?: number; labels?: number[]; guidance?: number; lowRes?: number[]; format?: 'json' | 'png' | 'safetensors'; timeoutMs?: number };
 type LogProbBody = { x: number[]; labels?: number[]; lowRes?: number[]; method?: string; steps?: number; rtol?: number; atol?: number; divergence?: 'exact' | 'hutchinson'; probes?: number; timeoutMs?: number };
 
-class HttpError extends FlowmatchError {
-  constructor(readonly status: number, code: string, message: string, readonly field?: string) {
+/** An answer other than 200 that a route decides on itself (a missing model: 501). */
+export class HttpError extends FlowmatchError {
+  declare readonly code: CodeOf<'HttpError'>;
+  constructor(readonly status: number, code: CodeOf<'HttpError'>, message: string, readonly field?: string) {
     super(code, message);
   }
 }
+
+// 499 is nginx's status for a client that closed its request (what the metrics then count).
+const SAMPLER_STATUS: Record<CodeOf<'SamplerError'>, number> = { ERR_QUEUE_FULL: 429, ERR_TIMEOUT: 504, ERR_CLOSED: 503, ERR_ABORTED: 499 };
 
 /** An AbortSignal that fires when the client goes away before its answer was sent. */
 function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
@@ -123,7 +128,7 @@ export function createServer(sampler: Sampler, opts: ServerOptions = {}): Fastif
 
   app.setErrorHandler((error: Error & { validation?: { instancePath: string; params: Record<string, unknown>; message?: string }[]; statusCode?: number; code?: string }, _request, reply) => {
     let status = 500;
-    let body: { error: string; message: string; field?: string };
+    let body: { error: ErrorCode; message: string; field?: string };
     if (error.validation !== undefined) {
       const v = error.validation[0];
       const missing = v.params.missingProperty ?? v.params.additionalProperty;
@@ -138,15 +143,17 @@ export function createServer(sampler: Sampler, opts: ServerOptions = {}): Fastif
       status = error.status;
       body = { error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
     } else if (error instanceof SamplerError) {
-      status = { ERR_QUEUE_FULL: 429, ERR_TIMEOUT: 504, ERR_CLOSED: 503, ERR_ABORTED: 499 }[error.code] ?? 500;
+      status = SAMPLER_STATUS[error.code];
       if (error.code === 'ERR_QUEUE_FULL') reply.header('Retry-After', String(Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000))));
       body = { error: error.code, message: error.message };
     } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       status = 413;
-      body = { error: 'ERR_BODY_TOO_LARGE', message: error.message };
+      body = { error: 'ERR_TOO_LARGE', message: error.message };
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own refusals (a body that is not JSON, a wrong content type) keep their
+      // status; the code is ours, so clients see one code for a request they must fix.
       status = error.statusCode;
-      body = { error: error.code ?? 'ERR_BAD_REQUEST', message: error.message, field: 'body' };
+      body = { error: 'ERR_INVALID_REQUEST', message: error.message, field: 'body' };
     } else if (error instanceof ArgumentError) {
       status = 400;
       body = { error: error.code, message: error.message };
@@ -181,7 +188,7 @@ export function createServer(sampler: Sampler, opts: ServerOptions = {}): Fastif
 
   app.post<{ Body: LogProbBody }>('/v1/log-prob', { schema: { body: logProbBody, response: responses } }, async (request, reply) => {
     const model = opts.likelihoodModel;
-    if (model === undefined) throw new HttpError(501, 'ERR_NOT_AVAILABLE', 'this server has no likelihood model');
+    if (model === undefined) throw new HttpError(501, 'ERR_UNSUPPORTED', 'this server has no likelihood model');
     const { info } = sampler;
     const body = request.body;
     const per = info.shape.reduce((a, b) => a * b, 1);

@@ -175,7 +175,7 @@ function augmentedDynamics(f: OdeFunction, tuple: boolean, n: number, params: Te
       const raw: unknown = tuple ? (f as (t: number, y: Tensor[]) => Tensor[])(t, ys) : (f as (t: number, y: Tensor) => Tensor)(t, ys[0]);
       const out = tuple ? raw : [raw];
       if (!Array.isArray(out) || out.length !== n || !out.every((o) => o instanceof Tensor)) {
-        throw new ShapeError('ERR_INVALID_SHAPE', `Expected ${tuple ? `an array of ${n} Tensors` : 'a Tensor'} for the output of f at t = ${t} but received ${describe(raw)}`);
+        throw new ShapeError('ERR_SHAPE', `Expected ${tuple ? `an array of ${n} Tensors` : 'a Tensor'} for the output of f at t = ${t} but received ${describe(raw)}`);
       }
       const { outputs, products } = adjointVjp(out as Tensor[], [...ys, ...params], s.slice(n, 2 * n), n);
       return [...outputs, ...products];

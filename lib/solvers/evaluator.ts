@@ -78,7 +78,7 @@ export class Evaluator {
       const raw: unknown = this.tuple ? (this.f as (t: number, y: Tensor[]) => Tensor[])(time, y) : (this.f as (t: number, y: Tensor) => Tensor)(time, y[0]);
       if (raw instanceof Promise) {
         raw.catch(() => {});
-        throw new SolverError('ERR_ASYNC_F', `f returned a Promise at t = ${time}: an async f needs odeintAsync`, time);
+        throw new SolverError('ERR_UNSUPPORTED', `f returned a Promise at t = ${time}: an async f needs odeintAsync`, time);
       }
       const list = this.checkStructure(raw, time);
       // f may hand back a tensor it does not own (its input, a captured constant): the
@@ -146,7 +146,7 @@ export class Evaluator {
     let list: unknown[];
     if (this.tuple) {
       if (!Array.isArray(raw) || raw.length !== this.shapes.length) {
-        throw new ShapeError('ERR_INVALID_SHAPE', `Expected an array of ${this.shapes.length} Tensors (one per component of y) for ${where} but received ${describe(raw)}`);
+        throw new ShapeError('ERR_SHAPE', `Expected an array of ${this.shapes.length} Tensors (one per component of y) for ${where} but received ${describe(raw)}`);
       }
       list = raw;
     } else {
@@ -154,11 +154,11 @@ export class Evaluator {
     }
     return list.map((r, c) => {
       const name = this.tuple ? `component ${c} of ${where}` : where;
-      if (!(r instanceof Tensor)) throw new ShapeError('ERR_INVALID_SHAPE', `Expected a Tensor for ${name} but received ${describe(r)}`);
+      if (!(r instanceof Tensor)) throw new ShapeError('ERR_SHAPE', `Expected a Tensor for ${name} but received ${describe(r)}`);
       const shape = r.shape;
       const expected = this.shapes[c];
       if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
-        throw new ShapeError('ERR_INVALID_SHAPE', `Expected dy/dt of shape [${expected}] (the shape of y) for ${name} but received shape [${shape}]`);
+        throw new ShapeError('ERR_SHAPE', `Expected dy/dt of shape [${expected}] (the shape of y) for ${name} but received shape [${shape}]`);
       }
       if (r.dtype !== this.dtypes[c]) {
         throw new DTypeError('ERR_DTYPE', `Expected dy/dt of dtype ${this.dtypes[c]} (the dtype of y) for ${name} but received ${r.dtype}`);

@@ -10,7 +10,7 @@ import { MAX_SAFETENSORS_BYTES, dataDigest, deserializeSafetensors, parseSafeten
 import { readRegularFile } from '../io/read-file';
 import { writeFileAtomicSync } from '../io/atomic-write';
 import { dispose } from '../scope';
-import { FlowmatchError } from '../errors';
+import { type ErrorCode, FlowmatchError } from '../errors';
 import { checkInt, describe, fail } from '../validate';
 import { rngState, setRngState } from '../runtime';
 import type { Module } from '../nn/module';
@@ -32,10 +32,14 @@ export interface LoadedCheckpoint extends CheckpointContents {
   digest?: string;
 }
 
-/** A checkpoint that cannot be used; the message names the file, what is wrong and what to do. */
+/**
+ * A checkpoint that cannot be used; the message names the file, what is wrong and what to do.
+ * Its constructor takes any code: resuming re-raises an error from loading the checkpoint's
+ * state (mostly ERR_STATE_MISMATCH) as a CheckpointError that keeps the original code.
+ */
 export class CheckpointError extends FlowmatchError {
   readonly file: string;
-  constructor(code: string, file: string, problem: string, remedy = REPLACE_IT) {
+  constructor(code: ErrorCode, file: string, problem: string, remedy = REPLACE_IT) {
     super(code, `${file}: ${problem}. ${remedy}`);
     this.file = file;
   }
@@ -87,23 +91,23 @@ export function loadVerifiedSafetensors(file: string): { tensors: Record<string,
 
 function parseMeta(file: string, text: string | undefined): Record<string, unknown> & { step: number; hasEma: boolean } {
   if (text === undefined) {
-    throw new CheckpointError('ERR_NOT_A_CHECKPOINT', file, `a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`, 'Pass the checkpoint.safetensors that `train` wrote');
+    throw new CheckpointError('ERR_FORMAT', file, `a safetensors file but not a flowmatch checkpoint (no '${META_KEY}' metadata)`, 'Pass the checkpoint.safetensors that `train` wrote');
   }
   let meta: unknown;
   try {
     meta = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError('ERR_FORMAT', file, `its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
   }
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its '${META_KEY}' metadata is ${describe(meta)}, not a JSON object`);
+    throw new CheckpointError('ERR_FORMAT', file, `its '${META_KEY}' metadata is ${describe(meta)}, not a JSON object`);
   }
   const record = meta as Record<string, unknown>;
   if (!Number.isSafeInteger(record.step) || (record.step as number) < 0) {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its step is ${record.step === undefined ? 'missing' : describe(record.step)}, not a non-negative integer`);
+    throw new CheckpointError('ERR_FORMAT', file, `its step is ${record.step === undefined ? 'missing' : describe(record.step)}, not a non-negative integer`);
   }
   if (typeof record.hasEma !== 'boolean') {
-    throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, `its hasEma is ${record.hasEma === undefined ? 'missing' : describe(record.hasEma)}, not true or false`);
+    throw new CheckpointError('ERR_FORMAT', file, `its hasEma is ${record.hasEma === undefined ? 'missing' : describe(record.hasEma)}, not true or false`);
   }
   return record as Record<string, unknown> & { step: number; hasEma: boolean };
 }
@@ -113,7 +117,7 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   const { tensors: all, metadata, digest } = loadVerifiedSafetensors(file);
   try {
     const { step, hasEma, ...rest } = parseMeta(file, metadata[META_KEY]);
-    if (!(all.rng instanceof Tensor)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'it has no RNG state (tensor rng)');
+    if (!(all.rng instanceof Tensor)) throw new CheckpointError('ERR_FORMAT', file, 'it has no RNG state (tensor rng)');
     const groups: Record<(typeof PREFIXES)[number], Record<string, Tensor>> = { 'model.': {}, 'ema.': {}, 'optimizer.': {} };
     const unused: Tensor[] = [];
     for (const [name, t] of Object.entries(all)) {
@@ -178,16 +182,16 @@ export function restoreTrainingCheckpoint(file: string, state: Omit<TrainingStat
   const ckpt = loadCheckpoint(file);
   try {
     if (ckpt.step > steps) {
-      throw new CheckpointError('ERR_CHECKPOINT_STEP', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
+      throw new CheckpointError('ERR_STATE_MISMATCH', file, `it is at step ${ckpt.step}, beyond this run's ${steps} steps`, `Resume with at least ${ckpt.step} steps, or start a new run`);
     }
     const meta = ckpt.meta as { optimizerNumbers?: unknown; emaNumbers?: unknown };
     const numbers = (value: unknown): value is Record<string, number> => value !== null && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number');
-    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_CHECKPOINT_METADATA', file, 'its optimizerNumbers are missing or not a record of numbers');
+    if (!numbers(meta.optimizerNumbers)) throw new CheckpointError('ERR_FORMAT', file, 'its optimizerNumbers are missing or not a record of numbers');
     try {
       model.loadStateDict(ckpt.model);
       optimizer.loadStateDict({ tensors: ckpt.optimizer, numbers: meta.optimizerNumbers });
       if (ema) {
-        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_CHECKPOINT', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
+        if (!ckpt.ema || !numbers(meta.emaNumbers)) throw new CheckpointError('ERR_STATE_MISMATCH', file, 'it has no EMA weights but this run uses EMA', 'Resume with the EMA setting the run was trained with (ema: false)');
         ema.loadStateDict({ tensors: ckpt.ema, numbers: meta.emaNumbers });
       }
     } catch (e) {

@@ -4,7 +4,7 @@
  * write still in progress or one cut off by a crash, never a finished record.
  */
 import * as fs from 'node:fs';
-import { FlowmatchError } from '../errors';
+import { type CodeOf, FlowmatchError } from '../errors';
 import { readRegularFile } from '../io/read-file';
 import { writeFileAtomicSync } from '../io/atomic-write';
 import { describe } from '../validate';
@@ -12,7 +12,8 @@ import { describe } from '../validate';
 /** A metrics file that cannot be read or written; the message names the file. */
 export class MetricsError extends FlowmatchError {
   readonly file: string;
-  constructor(code: string, file: string, message: string) {
+  declare readonly code: CodeOf<'MetricsError'>;
+  constructor(code: CodeOf<'MetricsError'>, file: string, message: string) {
     super(code, `${file}: ${message}`);
     this.file = file;
   }
@@ -59,10 +60,10 @@ export function parseMetrics(text: string, file: string): ParsedMetrics {
     try {
       record = JSON.parse(line);
     } catch (e) {
-      throw new MetricsError('ERR_METRICS', file, `line ${i + 1} is not JSON (${(e as Error).message}); the log is damaged: delete that line or the file`);
+      throw new MetricsError('ERR_FORMAT', file, `line ${i + 1} is not JSON (${(e as Error).message}); the log is damaged: delete that line or the file`);
     }
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      throw new MetricsError('ERR_METRICS', file, `line ${i + 1} is not a JSON object; the log is damaged: delete that line or the file`);
+      throw new MetricsError('ERR_FORMAT', file, `line ${i + 1} is not a JSON object; the log is damaged: delete that line or the file`);
     }
     return [record as Record<string, unknown>];
   });

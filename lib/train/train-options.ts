@@ -72,7 +72,7 @@ export interface TrainOptions {
   outDir?: string;
   checkpointEvery?: number;
   /**
-   * true: continue from outDir/checkpoint.safetensors, which must exist (ERR_NO_CHECKPOINT
+   * true: continue from outDir/checkpoint.safetensors, which must exist (ERR_NOT_FOUND
    * otherwise); 'auto': continue when it exists, else start a new run (for jobs that are
    * restarted after preemption); false (default): a new run, replacing any checkpoint there.
    */

@@ -59,7 +59,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (removedTemps.length > 0) warn(`removed ${removedTemps.length} temporary file(s) that an interrupted run left in ${outDir}: ${removedTemps.join(', ')}`);
     const present = fs.existsSync(checkpointFile as string);
     if (opts.resume === true && !present) {
-      throw new FlowmatchError('ERR_NO_CHECKPOINT', `Cannot resume: ${outDir} has no ${CHECKPOINT_FILE}. Start a new run (resume: false), or pass resume: 'auto' to start one when there is nothing to resume`);
+      throw new FlowmatchError('ERR_NOT_FOUND', `Cannot resume: ${outDir} has no ${CHECKPOINT_FILE}. Start a new run (resume: false), or pass resume: 'auto' to start one when there is nothing to resume`);
     }
     resuming = present && opts.resume !== undefined && opts.resume !== false;
   }
@@ -125,7 +125,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return { loss: lossTensor.item() as number, gradNorm: norm };
       });
       if (!Number.isFinite(loss)) {
-        throw new FlowmatchError('ERR_NON_FINITE_LOSS', `the loss became ${loss} at step ${step}; lower the learning rate or enable clipGradNorm`);
+        throw new FlowmatchError('ERR_NON_FINITE', `the loss became ${loss} at step ${step}; lower the learning rate or enable clipGradNorm`);
       }
       step += 1;
       losses.push(loss);

@@ -180,18 +180,18 @@ test('IDX reader: bad files give DatasetErrors that name the file and the proble
   const good = idxFile(0x08, [10, 4], new Array(40).fill(7), (v, o, x) => v.setUint8(o, x), 1);
   const cut = join(scratch, 'cut.idx');
   writeFileSync(cut, good.subarray(0, good.length - 5));
-  t.throws(() => readIdx(cut), { instanceOf: DatasetError, code: 'ERR_DATA_TRUNCATED', message: /cut\.idx: truncated IDX data \(47 bytes; shape \[10,4\] of uint8 needs 52\)/ });
+  t.throws(() => readIdx(cut), { instanceOf: DatasetError, code: 'ERR_TRUNCATED', message: /cut\.idx: truncated IDX data \(47 bytes; shape \[10,4\] of uint8 needs 52\)/ });
   const cutGz = join(scratch, 'cut.idx.gz');
   const zipped = gzipSync(good);
   writeFileSync(cutGz, zipped.subarray(0, zipped.length - 10));
-  t.throws(() => readIdx(cutGz), { instanceOf: DatasetError, code: 'ERR_DATA_TRUNCATED', message: /cut\.idx\.gz: the gzip stream is damaged/ });
+  t.throws(() => readIdx(cutGz), { instanceOf: DatasetError, code: 'ERR_TRUNCATED', message: /cut\.idx\.gz: the gzip stream is damaged/ });
   const magic = join(scratch, 'magic.idx');
   writeFileSync(magic, Buffer.concat([Buffer.from([0x12, 0x34, 0x08, 0x02]), good.subarray(4)]));
-  t.throws(() => readIdx(magic), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /magic\.idx: not an IDX file \(magic number 0x12 0x34 0x08 0x02/ });
+  t.throws(() => readIdx(magic), { instanceOf: DatasetError, code: 'ERR_FORMAT', message: /magic\.idx: not an IDX file \(magic number 0x12 0x34 0x08 0x02/ });
   const header = join(scratch, 'header.idx');
   writeFileSync(header, good.subarray(0, 7));
-  t.throws(() => readIdx(header), { code: 'ERR_DATA_TRUNCATED', message: /header\.idx: truncated IDX header/ });
-  t.throws(() => readIdx(join(scratch, 'absent.idx')), { instanceOf: DatasetError, code: 'ERR_DATA_NOT_FOUND', message: /absent\.idx: no such file/ });
+  t.throws(() => readIdx(header), { code: 'ERR_TRUNCATED', message: /header\.idx: truncated IDX header/ });
+  t.throws(() => readIdx(join(scratch, 'absent.idx')), { instanceOf: DatasetError, code: 'ERR_NOT_FOUND', message: /absent\.idx: no such file/ });
 });
 
 const fashionTest = fashionMnistTest('data.test');
@@ -227,10 +227,10 @@ test('MNIST folder: raw (uncompressed) files work, missing folders and files are
     const data = loadMnist({ root: folder, split: 'test' });
     t.deepEqual(data.x.toArray(), [[[[0, 255], [10, 20]]], [[[1, 2], [3, 4]]], [[[9, 9], [9, 9]]]]);
     t.deepEqual((data.labels as Tensor).toArray(), [9, 0, 4]);
-    t.throws(() => loadMnist({ root: folder, split: 'train' }), { instanceOf: DatasetError, code: 'ERR_DATA_NOT_FOUND', message: /mnist-raw: no train images file \(looked for train-images-idx3-ubyte, train-images-idx3-ubyte\.gz/ });
-    t.throws(() => loadMnist({ root: join(scratch, 'nowhere') }), { instanceOf: DatasetError, code: 'ERR_DATA_NOT_FOUND', message: /nowhere: no such folder/ });
+    t.throws(() => loadMnist({ root: folder, split: 'train' }), { instanceOf: DatasetError, code: 'ERR_NOT_FOUND', message: /mnist-raw: no train images file \(looked for train-images-idx3-ubyte, train-images-idx3-ubyte\.gz/ });
+    t.throws(() => loadMnist({ root: join(scratch, 'nowhere') }), { instanceOf: DatasetError, code: 'ERR_NOT_FOUND', message: /nowhere: no such folder/ });
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), idxFile(0x08, [2], [1, 2], (v, o, x) => v.setUint8(o, x), 1));
-    t.throws(() => loadMnist({ root: folder, split: 'test' }), { code: 'ERR_DATA_FORMAT', message: /expected 3 uint8 labels/ });
+    t.throws(() => loadMnist({ root: folder, split: 'test' }), { code: 'ERR_FORMAT', message: /expected 3 uint8 labels/ });
   });
 });
 
@@ -265,10 +265,10 @@ test('CIFAR-10 binary batches written here read back as [N, 3, 32, 32] with labe
     t.is(train.x.at(9).at(2).at(4).at(4).item(), pixel(1 + 10, 2, 4, 4));
     const cut = join(scratch, 'cut_batch.bin');
     writeFileSync(cut, cifarBatch([1, 2], pixel).subarray(0, 3073 + 100));
-    t.throws(() => readCifarBatch(cut), { instanceOf: DatasetError, code: 'ERR_DATA_TRUNCATED', message: /cut_batch\.bin: 3173 bytes is not a whole number of CIFAR-10 records of 3073 bytes \(1 records and 100 bytes left over\)/ });
+    t.throws(() => readCifarBatch(cut), { instanceOf: DatasetError, code: 'ERR_TRUNCATED', message: /cut_batch\.bin: 3173 bytes is not a whole number of CIFAR-10 records of 3073 bytes \(1 records and 100 bytes left over\)/ });
     writeFileSync(cut, cifarBatch([12], pixel));
-    t.throws(() => readCifarBatch(cut), { code: 'ERR_DATA_FORMAT', message: /label 12/ });
-    t.throws(() => loadCifar10({ root: join(scratch, 'no-cifar') }), { code: 'ERR_DATA_NOT_FOUND', message: /no-cifar: no such folder/ });
+    t.throws(() => readCifarBatch(cut), { code: 'ERR_FORMAT', message: /label 12/ });
+    t.throws(() => loadCifar10({ root: join(scratch, 'no-cifar') }), { code: 'ERR_NOT_FOUND', message: /no-cifar: no such folder/ });
   });
 });
 
@@ -348,10 +348,10 @@ test('PNG folder: class subfolders become labels, pixels come channels-first; mi
     const codes = [97, 98, 99];
     for (const [i, c, y, x] of [[0, 0, 0, 0], [1, 2, 1, 2], [2, 1, 0, 1]]) t.is(data.x.at(i).at(c).at(y).at(x).item(), value(codes[i], y, x, c));
     writeFileSync(join(root, 'dog', 'd.png'), encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(12) }));
-    t.throws(() => loadImageFolder(root), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /d\.png: 2×2 with 3 channels, but .*a\.png is 3×2/ });
+    t.throws(() => loadImageFolder(root), { instanceOf: DatasetError, code: 'ERR_FORMAT', message: /d\.png: 2×2 with 3 channels, but .*a\.png is 3×2/ });
     writeFileSync(join(root, 'dog', 'd.png'), Buffer.from('not a png at all'));
     t.throws(() => loadImageFolder(root), { instanceOf: DatasetError, message: /d\.png: Not a PNG file/ });
-    t.throws(() => loadImageFolder(join(scratch, 'no-pngs')), { code: 'ERR_DATA_NOT_FOUND', message: /no-pngs: no such folder/ });
+    t.throws(() => loadImageFolder(join(scratch, 'no-pngs')), { code: 'ERR_NOT_FOUND', message: /no-pngs: no such folder/ });
   });
 });
 
@@ -367,11 +367,11 @@ test('dataset files that are FIFOs, devices or gzip bombs give DatasetErrors nam
   // The header says 10 labels; the stream inflates to 10 000. Only the header's 18 bytes are inflated.
   const extra = join(scratch, 'extra-labels.gz');
   writeFileSync(extra, gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 1, 0, 0, 0, 10]), Buffer.alloc(10_000)])));
-  t.throws(() => readIdx(extra), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /extra-labels\.gz: the gzip stream inflates to more than the 18 bytes its header describes/ });
+  t.throws(() => readIdx(extra), { instanceOf: DatasetError, code: 'ERR_FORMAT', message: /extra-labels\.gz: the gzip stream inflates to more than the 18 bytes its header describes/ });
   // A gzip whose first bytes are not IDX is rejected on its header, before the rest is inflated.
   const notIdx = join(scratch, 'not-idx.gz');
   writeFileSync(notIdx, gzipSync(Buffer.alloc(1 << 20, 0x41)));
-  t.throws(() => readIdx(notIdx), { instanceOf: DatasetError, code: 'ERR_DATA_FORMAT', message: /not-idx\.gz: not an IDX file \(magic number 0x41 0x41/ });
+  t.throws(() => readIdx(notIdx), { instanceOf: DatasetError, code: 'ERR_FORMAT', message: /not-idx\.gz: not an IDX file \(magic number 0x41 0x41/ });
   const labels = readIdx(writeGz('ok-labels.gz', Buffer.concat([Buffer.from([0, 0, 0x08, 1, 0, 0, 0, 3]), Buffer.from([1, 2, 3])])));
   t.deepEqual(labels.toArray(), [1, 2, 3]);
   labels.dispose();

@@ -97,7 +97,7 @@ fashionTest('wrong image shapes and dtypes are typed errors that name the proble
   const wrong = [randn([2, 28, 28]), randn([2, 3, 28, 28]), randn([2, 1, 32, 32]), zeros([0, 1, 28, 28])];
   for (const images of wrong) {
     const e = t.throws(() => classifier.predict(images), { instanceOf: ShapeError });
-    t.is(e?.code, 'ERR_INVALID_SHAPE');
+    t.is(e?.code, 'ERR_SHAPE');
     t.regex(e?.message ?? '', /\[N, 1, 28, 28\]/);
     t.throws(() => classifier.features(images), { instanceOf: ShapeError });
   }
@@ -117,7 +117,7 @@ fashionTest('bad options and foreign weight files are rejected', async (t) => {
   const foreign = path.join(tmp, 'foreign.safetensors');
   saveSafetensors(foreign, { 'conv1.weight': zeros([16, 1, 3, 3]) });
   const e = t.throws(() => loadFashionClassifier(foreign), { instanceOf: FlowmatchError });
-  t.is(e?.code, 'ERR_STATE_DICT');
+  t.is(e?.code, 'ERR_STATE_MISMATCH');
   t.regex(e?.message ?? '', /conv1\.weight .*expected float32 \[32,1,3,3\]/);
   t.regex(e?.message ?? '', /missing fc2\.bias/);
   t.throws(() => loadFashionClassifier(path.join(tmp, 'absent.safetensors')), { instanceOf: FlowmatchError });

@@ -53,7 +53,7 @@ test('bad files, bad inputs and disposed modules give typed errors', (t) => {
   t.throws(() => fm.loadTorchScript(path.join(DIR, 'missing.pt')), { instanceOf: fm.ArgumentError, message: /existing TorchScript file/ });
   const notScript = path.join(DIR, 'features_io.safetensors');
   const e = t.throws(() => fm.loadTorchScript(notScript), { instanceOf: fm.FlowmatchError }) as fm.FlowmatchError;
-  t.is(e.code, 'ERR_INVALID_FILE');
+  t.is(e.code, 'ERR_FORMAT');
   t.regex(e.message, /features_io\.safetensors is not a TorchScript module/);
   const truncated = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fm-ts-')), 'cut.pt');
   fs.writeFileSync(truncated, fs.readFileSync(MODULE).subarray(0, 2000));
@@ -98,6 +98,6 @@ test('the addon loads a module from bytes, never from a path: without the bytes 
   t.is(e.code, 'ERR_INVALID_ARGUMENT');
   t.regex(e.message, /Uint8Array of the file's bytes/);
   const empty = t.throws(() => native.scriptLoad('empty.pt', 'cpu', new Uint8Array(0))) as fm.FlowmatchError;
-  t.is(empty.code, 'ERR_INVALID_FILE');
+  t.is(empty.code, 'ERR_FORMAT');
   t.regex(empty.message, /empty\.pt is not a TorchScript module/);
 });

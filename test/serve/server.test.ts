@@ -69,9 +69,9 @@ test.serial('every 4xx and 5xx path answers a JSON error naming the field', asyn
     await expect({ n: 2, method: 'dopri5', rtol: 1e400 }, 400, 'ERR_INVALID_REQUEST', 'rtol');
     await expect({ n: 2, steps: 5, extra: true }, 400, 'ERR_INVALID_REQUEST', 'extra');
     await expect({ steps: 5 }, 400, 'ERR_INVALID_REQUEST', 'n');
-    await expect('{"n": 2,', 400, 'FST_ERR_CTP_INVALID_JSON_BODY', 'body');
+    await expect('{"n": 2,', 400, 'ERR_INVALID_REQUEST', 'body');
     await expect({ x: [1, 2, 3] }, 400, 'ERR_INVALID_REQUEST', 'x', '/v1/log-prob');
-    await expect({ n: 2, lowRes: new Array(2000).fill(0.5) }, 413, 'ERR_BODY_TOO_LARGE');
+    await expect({ n: 2, lowRes: new Array(2000).fill(0.5) }, 413, 'ERR_TOO_LARGE');
     // Past its timeout a request is cancelled: 504.
     await expect({ n: 64, steps: 1000 }, 504, 'ERR_TIMEOUT');
     // With one request filling the rows and no queue, the next one is refused with Retry-After.

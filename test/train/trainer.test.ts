@@ -185,7 +185,7 @@ test.serial('train() releases every tensor it creates, and model.dispose() relea
 test.serial('resume: true with no checkpoint is a typed error; resume: "auto" starts a new run there', async (t) => {
   const dir = tmp();
   const before = fm.memory().cpu?.tensors ?? 0;
-  await t.throwsAsync(tinyRun(dir, 2, { resume: true }), { instanceOf: fm.FlowmatchError, code: 'ERR_NO_CHECKPOINT', message: new RegExp(`${dir} has no checkpoint\\.safetensors`) });
+  await t.throwsAsync(tinyRun(dir, 2, { resume: true }), { instanceOf: fm.FlowmatchError, code: 'ERR_NOT_FOUND', message: new RegExp(`${dir} has no checkpoint\\.safetensors`) });
   t.is(fm.memory().cpu.tensors, before);
   const fresh = await tinyRun(dir, 2, { resume: 'auto' });
   t.is(fresh.startStep, 0);
@@ -205,11 +205,11 @@ test.serial('an outDir that cannot be created fails at once with a typed error n
 test.serial('a checkpoint whose step is bad or beyond the run makes resume fail, typed, without training', async (t) => {
   const dir = tmp();
   await tinyRun(dir, 6);
-  await t.throwsAsync(tinyRun(dir, 4, { resume: true }), { instanceOf: CheckpointError, code: 'ERR_CHECKPOINT_STEP', message: /at step 6, beyond this run's 4 steps\. Resume with at least 6 steps/ });
+  await t.throwsAsync(tinyRun(dir, 4, { resume: true }), { instanceOf: CheckpointError, code: 'ERR_STATE_MISMATCH', message: /at step 6, beyond this run's 4 steps\. Resume with at least 6 steps/ });
   const file = path.join(dir, CHECKPOINT_FILE);
   for (const step of ['"abc"', '-1', '2.5', '1e9']) {
     fm.tidy(() => fm.saveSafetensors(file, { rng: fm.tensor([1], { dtype: 'uint8' }) }, { 'flowmatch.checkpoint': `{"step": ${step}, "hasEma": true}` }));
-    const code = step === '1e9' ? 'ERR_CHECKPOINT_STEP' : 'ERR_CHECKPOINT_METADATA';
+    const code = step === '1e9' ? 'ERR_STATE_MISMATCH' : 'ERR_FORMAT';
     await t.throwsAsync(tinyRun(dir, 10, { resume: true }), { instanceOf: CheckpointError, code, message: new RegExp(file) }, step);
   }
   t.is(readMetrics(path.join(dir, METRICS_FILE)).length, 6, 'no step was trained');
@@ -230,9 +230,9 @@ test.serial('a torn last line in metrics.jsonl does not block resume: it is drop
 test.serial('readMetrics: typed errors naming the file (and the line), a line still being written left out', (t) => {
   const dir = tmp();
   const file = path.join(dir, METRICS_FILE);
-  t.throws(() => readMetrics(file), { instanceOf: fm.FlowmatchError, code: 'ERR_FILE_NOT_FOUND', message: new RegExp(file) });
+  t.throws(() => readMetrics(file), { instanceOf: fm.FlowmatchError, code: 'ERR_NOT_FOUND', message: new RegExp(file) });
   fs.writeFileSync(file, '{"step": 1}\nnot json\n{"step": 3}\n');
-  t.throws(() => readMetrics(file), { instanceOf: MetricsError, code: 'ERR_METRICS', message: /metrics\.jsonl: line 2 is not JSON/ });
+  t.throws(() => readMetrics(file), { instanceOf: MetricsError, code: 'ERR_FORMAT', message: /metrics\.jsonl: line 2 is not JSON/ });
   fs.writeFileSync(file, '{"step": 1}\n[2]\n');
   t.throws(() => readMetrics(file), { instanceOf: MetricsError, message: /line 2 is not a JSON object/ });
   fs.writeFileSync(file, '{"step": 1}\n{"step": 2, "lo');
