@@ -280,14 +280,14 @@ at::Tensor mlpForwardBatchInvariant(const MLP& mlp, const at::Tensor& xIn, const
   }
   const MLPConfig& config = mlp.config();
   if (xIn.dim() != 2 || xIn.size(1) != config.dim || xIn.scalar_type() != at::kFloat || !xIn.device().is_cpu()) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "the batch-invariant MLP forward expects a CPU float32 x of shape [N, " + std::to_string(config.dim) + "], received " + c10::str(xIn.sizes()));
+    throw FlowmatchException("ERR_SHAPE", "the batch-invariant MLP forward expects a CPU float32 x of shape [N, " + std::to_string(config.dim) + "], received " + c10::str(xIn.sizes()));
   }
   at::NoGradGuard noGrad;
   const int64_t n = xIn.size(0), dim = config.dim;
   at::Tensor x = xIn.contiguous();
   at::Tensor t = tIn.reshape({-1}).to(at::kFloat).contiguous();
   if (t.size(0) != 1 && t.size(0) != n) {
-    throw FlowmatchException("ERR_INVALID_SHAPE", "t has " + std::to_string(t.size(0)) + " entries for a batch of " + std::to_string(n));
+    throw FlowmatchException("ERR_SHAPE", "t has " + std::to_string(t.size(0)) + " entries for a batch of " + std::to_string(n));
   }
   const bool sharedTime = t.size(0) == 1;
 
@@ -363,7 +363,7 @@ std::vector<at::Tensor> mlpForwardMerged(const MLP& mlp, const std::vector<at::T
     const int64_t rows = xs[i].dim() == 2 ? xs[i].size(0) : -1;
     at::Tensor t = ts[i].reshape({-1}).to(at::kFloat);
     if (rows < 0 || (t.size(0) != 1 && t.size(0) != rows)) {
-      throw FlowmatchException("ERR_INVALID_SHAPE", "modelForwardMergedAsync: entry " + std::to_string(i) + " has x of shape " + c10::str(xs[i].sizes()) + " and " + std::to_string(t.size(0)) + " times");
+      throw FlowmatchException("ERR_SHAPE", "modelForwardMergedAsync: entry " + std::to_string(i) + " has x of shape " + c10::str(xs[i].sizes()) + " and " + std::to_string(t.size(0)) + " times");
     }
     times.push_back(t.expand({rows}));
     sizes.push_back(rows);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as fm from '../lib/index';
 import { makeNativeError } from '../lib/errors';
 import { native } from '../lib/native';
-import { UsageError } from '../lib/cli/args';
+import { UsageError } from '../lib/run/options';
 import { HttpError } from '../lib/serve/server';
 import { TABLE_END, TABLE_START, errorCodeTable } from './helpers/error-code-table';
 

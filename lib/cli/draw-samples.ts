@@ -14,9 +14,9 @@ import { sample } from '../sample/sample';
 import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { seededRandom } from '../metrics/subsample';
-import { UsageError } from './args';
-import type { TrainedRun } from './run-model';
-import { IMAGE_CLASSES, sampleShape } from './run-spec';
+import { UsageError } from '../run/options';
+import type { TrainedRun } from '../run/run-model';
+import { IMAGE_CLASSES, sampleShape } from '../run/run-spec';
 
 export interface DrawOptions {
   n: number;

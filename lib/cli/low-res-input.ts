@@ -11,8 +11,8 @@ import { FileReadError } from '../io/read-file';
 import { loadSafetensors } from '../io/safetensors';
 import { toSignedUnit } from '../data/image-dataset';
 import type { Device } from '../device';
-import { UsageError } from './args';
-import { sampleShape, type RunSpec } from './run-spec';
+import { UsageError } from '../run/options';
+import { sampleShape, type RunSpec } from '../run/run-spec';
 
 /** Images [N, C, h, w] in [−1, 1] on the run's device (kept: the caller disposes them). */
 export function readLowRes(file: string, spec: RunSpec): Tensor {

@@ -5,7 +5,7 @@
  */
 import { ArgumentError } from '../errors';
 import { version } from '../version';
-import { UsageError, closest } from './args';
+import { UsageError, closest } from '../run/options';
 import { doctor } from './doctor';
 import { buildFromSourceCommand } from './build-from-source';
 import { trainCommand } from './train';

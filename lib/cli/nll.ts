@@ -1,8 +1,8 @@
 /** `flowmatch nll`: negative log-likelihood of held-out data under a trained run. */
-import { parseArgs, usage, type OptionTable } from './args';
-import { LOCATION_OPTIONS, type RunLocation } from './run-model';
+import { parseArgs, usage, type OptionTable } from '../run/options';
+import { LOCATION_OPTIONS, type RunLocation } from '../run/run-model';
 import { loadRun } from '../serve/load-run';
-import { isImageDataset } from './run-spec';
+import { isImageDataset } from '../run/run-spec';
 import { heldOutNll } from './run-likelihood';
 import { printResult } from './output';
 import { checkCount, countOption } from './sample-counts';

@@ -11,9 +11,9 @@ import { reflow } from '../train/reflow';
 import { CHECKPOINT_FILE } from '../train/run-folder';
 import { writeFileAtomicSync } from '../io/atomic-write';
 import { manualSeed } from '../runtime';
-import { UsageError, parseArgs, usage, type OptionTable } from './args';
-import { buildModel, openRun, type RunLocation } from './run-model';
-import { sampleShape, type RunSpec } from './run-spec';
+import { UsageError, parseArgs, usage, type OptionTable } from '../run/options';
+import { buildModel, openRun, type RunLocation } from '../run/run-model';
+import { sampleShape, type RunSpec } from '../run/run-spec';
 import { printResult } from './output';
 
 const OPTIONS: OptionTable = {

@@ -12,7 +12,7 @@ import { loadMnist } from '../data/mnist';
 import { DataLoader } from '../data/loader';
 import { toSignedUnit, type ImageDataset } from '../data/image-dataset';
 import type { BatchSource, ConditioningProvider, TrainBatch } from '../train/train-options';
-import { isImageDataset, type RunSpec } from './run-spec';
+import { isImageDataset, type RunSpec } from '../run/run-spec';
 
 // Held-out toy data comes from a seed no training run uses, so it is never a training batch.
 const HELD_OUT_SEED = 2_147_483_647;

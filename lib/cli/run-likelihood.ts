@@ -11,9 +11,9 @@ import { toSignedUnit } from '../data/image-dataset';
 import type { Conditioning } from '../nn/velocity-model';
 import { ProgressBar } from '../progress';
 import { heldOutToy, imageSplit, lowResolution, releaseSet } from './run-data';
-import type { TrainedRun } from './run-model';
-import { isImageDataset } from './run-spec';
-import { UsageError } from './args';
+import type { TrainedRun } from '../run/run-model';
+import { isImageDataset } from '../run/run-spec';
+import { UsageError } from '../run/options';
 
 export interface NllOptions {
   n: number;

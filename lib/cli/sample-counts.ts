@@ -3,7 +3,7 @@
  * draws or scores is held in memory at once: 8 MB of 2-D points at the toy cap, 157 MB of
  * 28×28 images at the image cap (as many as an FID over 50k samples needs).
  */
-import { UsageError, type OptionSpec } from './args';
+import { UsageError, type OptionSpec } from '../run/options';
 
 export const MAX_TOY_SAMPLES = 1_000_000;
 export const MAX_IMAGE_SAMPLES = 50_000;

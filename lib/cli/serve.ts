@@ -3,7 +3,7 @@
  * batched sampler (lib/serve/sampler.ts). SIGTERM or SIGINT: stop accepting, finish every
  * accepted request, exit 0; past --drain-timeout-ms, exit 1 saying how many were cut off.
  */
-import { UsageError, parseArgs, usage, type OptionTable } from './args';
+import { UsageError, parseArgs, usage, type OptionTable } from '../run/options';
 import { loadRun } from '../serve/load-run';
 import { createSampler } from '../serve/sampler';
 import { createServer } from '../serve/server';

@@ -8,8 +8,8 @@ import type { Module } from '../nn/module';
 import type { AffinePath } from '../paths/affine-path';
 import type { Device } from '../device';
 import { checkOneOf, checkOptions, fail } from '../validate';
-import { openRun, type RunLocation } from '../cli/run-model';
-import { sampleShape, type RunSpec } from '../cli/run-spec';
+import { openRun, type RunLocation } from '../run/run-model';
+import { sampleShape, type RunSpec } from '../run/run-spec';
 
 export interface LoadRunOptions {
   /** 'ema' (default: what model.safetensors holds, the EMA's when the run kept one) or 'plain' (the checkpoint's training weights). */

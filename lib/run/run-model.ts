@@ -16,7 +16,7 @@ import type { Tensor } from '../tensor';
 import { ArgumentError, FlowmatchError } from '../errors';
 import { loadCheckpoint, loadVerifiedSafetensors } from '../train/checkpoint';
 import { CHECKPOINT_FILE, MODEL_FILE } from '../train/run-folder';
-import { UsageError, optionsFromRecord, readConfigFile, type OptionTable, type OptionValues } from './args';
+import { UsageError, optionsFromRecord, readConfigFile, type OptionTable, type OptionValues } from './options';
 import { RUN_OPTIONS, resolveRunSpec, sampleShape, type RunSpec } from './run-spec';
 
 export function buildModel(spec: RunSpec): Module {

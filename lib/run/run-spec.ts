@@ -7,7 +7,7 @@
 import { TOY_DATASETS } from '../data/toy2d';
 import { FASHION_MNIST_DIR } from '../data/mnist';
 import { ACTIVATIONS } from '../nn/mlp';
-import { UsageError, kebab, type OptionTable, type OptionValues } from './args';
+import { UsageError, kebab, type OptionTable, type OptionValues } from './options';
 import { COUPLINGS, type CouplingSpec } from '../couplings/coupling';
 
 export const IMAGE_DATASETS = ['fashion-mnist', 'mnist'] as const;
