@@ -19,10 +19,10 @@ import { enableGrad, isGradEnabled, noGrad } from '../autograd';
 import { customFunction } from '../custom-function';
 import { zeros } from '../creation';
 import { adjointVjp, rmsNorm } from '../kernels';
-import { checkFunction, checkOneOf, checkOptions, describe, fail } from '../validate';
+import { checkFunction, checkOptions, describe, fail } from '../validate';
 import { ShapeError } from '../errors';
 import { checkTimes, odeint, odeintInternal, type OdeintOptions, type OdeSolution, type SolverOptions } from './odeint';
-import { METHOD_NAMES, type OdeMethod } from './methods';
+import { checkMethod, type OdeMethod } from './methods';
 import type { OdeFunction } from './evaluator';
 import type { UserNorm } from './scaled-norm';
 import { SolverError } from './solver-error';
@@ -84,7 +84,7 @@ export function odeintAdjoint(f: OdeFunction, y0: Tensor | Tensor[], t: number[]
   const tuple = Array.isArray(y0);
   const params = checkParams(adjointParams).filter((p) => p.requiresGrad);
   const method = forward.method ?? 'dopri5';
-  const backMethod = adjointMethod === undefined ? method : checkOneOf(adjointMethod, METHOD_NAMES, 'adjointMethod');
+  const backMethod = adjointMethod === undefined ? method : checkMethod(adjointMethod, 'adjointMethod');
   if (backMethod !== method && forward.options !== undefined && adjointOptions === undefined) {
     // As torchdiffeq: options of one method need not be valid for another.
     fail(`adjointOptions when adjointMethod ('${backMethod}') differs from method ('${method}') and options are given`, 'adjointOptions', adjointOptions);
