@@ -1,5 +1,6 @@
 /** Process-wide runtime services: memory counters, threads, seeds, CUDA, build info. */
 import { native } from './native';
+import type { NativeCpuCacheStats } from './native/runtime';
 import { Tensor, handleOf } from './tensor';
 import { checkInt } from './validate';
 import { ArgumentError } from './errors';
@@ -14,20 +15,8 @@ export function memory(): Record<string, DeviceMemory> {
   return native.memory();
 }
 
-/** The CPU caching allocator's counters (process-wide; see native/cpu_cache_allocator.h). */
-export interface CpuCacheStats {
-  /** False when FLOWMATCH_CPU_CACHE_MB=0 left libtorch's own allocator in place. */
-  enabled: boolean;
-  /** The most free bytes kept (FLOWMATCH_CPU_CACHE_MB, default min(¼ of RAM, 4 GiB)). */
-  limitBytes: number;
-  /** Free blocks held for reuse now. */
-  cachedBytes: number;
-  /** Blocks of 4 KiB and more handed out and not yet freed. */
-  inUseBytes: number;
-  /** Requests served from the cache, and those that went to the system. */
-  hits: number;
-  misses: number;
-}
+/** The CPU caching allocator's counters: the addon's own record, as it reports them. */
+export type CpuCacheStats = NativeCpuCacheStats;
 
 /**
  * Large CPU blocks are cached for reuse instead of being returned to glibc, which would

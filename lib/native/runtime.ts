@@ -5,11 +5,17 @@ export interface NativeDeviceMemory {
   tensors: number;
   bytes: number;
 }
+/** The CPU caching allocator's counters (process-wide; see native/cpu_cache_allocator.h). */
 export interface NativeCpuCacheStats {
+  /** False when FLOWMATCH_CPU_CACHE_MB=0 left libtorch's own allocator in place. */
   enabled: boolean;
+  /** The most free bytes kept (FLOWMATCH_CPU_CACHE_MB, default min(¼ of RAM, 4 GiB)). */
   limitBytes: number;
+  /** Free blocks held for reuse now. */
   cachedBytes: number;
+  /** Blocks of 4 KiB and more handed out and not yet freed. */
   inUseBytes: number;
+  /** Requests served from the cache, and those that went to the system. */
   hits: number;
   misses: number;
 }
