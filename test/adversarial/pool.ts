@@ -49,6 +49,13 @@ function readJournal(file: string): number {
  * Runs every job; a call that makes no progress for `stallMs` is a hang. Resolves when all
  * jobs (and the continuations of interrupted ones) are done.
  */
+/**
+ * A fresh child that has not begun its first call (journal still -1) is loading tsx and the
+ * addon: seconds on a loaded machine, and no call of the suite is running yet, so the stall
+ * limit for calls does not apply to it.
+ */
+const STARTUP_MS = 120_000;
+
 export function runPool(jobs: Job[], opts: { workers: number; stallMs: number }): Promise<PoolResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmatch-adv-pool-'));
   const queue = jobs.slice();
@@ -126,7 +133,7 @@ export function runPool(jobs: Job[], opts: { workers: number; stallMs: number })
         if (index !== w.lastIndex) {
           w.lastIndex = index;
           w.lastProgress = now;
-        } else if (now - w.lastProgress > opts.stallMs) {
+        } else if (now - w.lastProgress > (index < 0 ? STARTUP_MS : opts.stallMs)) {
           const job = w.job;
           workers.delete(w);
           w.proc.removeAllListeners('exit');
