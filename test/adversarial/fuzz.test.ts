@@ -14,6 +14,13 @@ import type { FuzzStats } from './outcome';
 const SEED = Number(process.env.FLOWMATCH_FUZZ_SEED ?? 20230601);
 const CALLS = Number(process.env.FLOWMATCH_FUZZ_CALLS ?? 100_000);
 const CALLS_PER_JOB = 2_500;
+/**
+ * The fuzz hunts crashes and hangs, not memory bandwidth. Under the default tensor cap (half
+ * the machine's memory) a legal 4 GiB arange takes 3–8 s to fill on a loaded 2-core machine
+ * and trips the stall limit; with a 1 GiB cap every legal allocation stays well inside it,
+ * and the cap's refusal path (FLOWMATCH_MAX_TENSOR_BYTES) is fuzzed as well.
+ */
+const CHILD_ENV = { FLOWMATCH_MAX_TENSOR_BYTES: String(2 ** 30) };
 
 /** Names each crashed or hung call (with fixtures of its own: the child that ran it is gone). */
 function describeFailures(failures: Failure[]): string[] {
@@ -30,7 +37,7 @@ function describeFailures(failures: Failure[]): string[] {
 test('fuzzed calls: no crash, no hang, no non-Flowmatch error, no leaked tensor', async (t) => {
   const jobs = [];
   for (let start = 0; start < CALLS; start += CALLS_PER_JOB) jobs.push({ suite: 'fuzz' as const, start, end: Math.min(CALLS, start + CALLS_PER_JOB), seed: SEED });
-  const result = await runPool(jobs, { workers: 2, stallMs: 10_000 });
+  const result = await runPool(jobs, { workers: 2, stallMs: 10_000, env: CHILD_ENV });
   const total: FuzzStats = { calls: 0, typed: 0, returned: 0, userErrors: 0, untyped: 0, leaked: 0, samples: [] };
   for (const { reply } of result.replies) {
     if (reply.suite !== 'fuzz') continue;

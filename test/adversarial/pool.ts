@@ -56,7 +56,7 @@ function readJournal(file: string): number {
  */
 const STARTUP_MS = 120_000;
 
-export function runPool(jobs: Job[], opts: { workers: number; stallMs: number }): Promise<PoolResult> {
+export function runPool(jobs: Job[], opts: { workers: number; stallMs: number; env?: Record<string, string> }): Promise<PoolResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmatch-adv-pool-'));
   const queue = jobs.slice();
   const result: PoolResult = { replies: [], failures: [], spawned: 0 };
@@ -78,7 +78,7 @@ export function runPool(jobs: Job[], opts: { workers: number; stallMs: number })
       fs.writeFileSync(journal, '-1');
       const proc = fork(CHILD, [], {
         execArgv: ['--import=tsx'],
-        env: { ...process.env, FLOWMATCH_ADV_JOURNAL: journal, FLOWMATCH_ADV_TMP: dir },
+        env: { ...process.env, ...opts.env, FLOWMATCH_ADV_JOURNAL: journal, FLOWMATCH_ADV_TMP: dir },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
       result.spawned++;
