@@ -4,6 +4,7 @@
  * Config keys are guided-diffusion's (snake_case) or their camelCase forms.
  */
 import { native } from '../native';
+import type { NativeUNetConfig } from '../native/modules';
 import { ArgumentError } from '../errors';
 import { checkBool, checkInt, checkNumber, fail } from '../validate';
 import { Tensor } from '../tensor';
@@ -57,27 +58,12 @@ export interface UNetConfig {
   [snakeCase: string]: unknown;
 }
 
-/** The config after defaults, in guided-diffusion's key names. */
-export interface ResolvedUNetConfig {
-  in_channels: number;
-  model_channels: number;
-  out_channels: number;
-  num_res_blocks: number;
-  attention_resolutions: number[];
-  dropout: number;
-  channel_mult: number[];
-  conv_resample: boolean;
-  num_classes: number;
-  num_heads: number;
-  num_head_channels: number;
-  num_heads_upsample: number;
-  use_scale_shift_norm: boolean;
-  resblock_updown: boolean;
-  use_new_attention_order: boolean;
-  cond_channels: number;
-  /** label_emb has the null class row numClasses (meaningful when num_classes > 0). */
-  null_class: boolean;
-}
+/**
+ * The config after defaults, in guided-diffusion's key names: the record the addon takes,
+ * with every key present (null_class: label_emb has the null class row numClasses,
+ * meaningful when num_classes > 0).
+ */
+export type ResolvedUNetConfig = Required<NativeUNetConfig>;
 
 const KEYS = [
   'in_channels', 'model_channels', 'out_channels', 'num_res_blocks', 'attention_resolutions', 'dropout', 'channel_mult',
