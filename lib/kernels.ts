@@ -1,6 +1,7 @@
 /**
- * Typed wrappers of the fused solver kernels (native/kernels.cpp): one native call per
- * Runge–Kutta stage sum or error norm, however many terms it has (native/solver_kernels.cpp).
+ * Typed wrappers of the fused kernels (native/kernels.cpp): one native call per Runge–Kutta
+ * stage sum or error norm, however many terms it has (native/solver_kernels.cpp), and per
+ * training draw along a built-in schedule (native/schedules.cpp).
  */
 import { native } from './native';
 import { Tensor, handleOf, handlesOf, live } from './tensor';
@@ -71,6 +72,46 @@ export function affineCombination(x0: Tensor, x1: Tensor, alpha: Tensor, sigma: 
   const op = 'affineCombination';
   const [xt, ut] = native.affineSample(live(x0, op), live(x1, op, 1), live(alpha, op, 2), live(sigma, op, 3), live(dAlpha, op, 4), live(dSigma, op, 5));
   return { xt: new Tensor(xt), ut: new Tensor(ut) };
+}
+
+/**
+ * A built-in formula by name with up to two parameters: a schedule (lib/paths/schedulers.ts)
+ * or a time sampler (lib/losses/time-samplers.ts), evaluated in native/schedules.cpp.
+ */
+export interface ClosedForm<K extends string> {
+  kind: K;
+  a: number;
+  b: number;
+}
+export type ScheduleKind = 'ot' | 'polynomial' | 'cosine' | 'linear-vp' | 'vp' | 've';
+export type TimeSamplerKind = 'uniform' | 'logit-normal';
+
+/** α_t, σ_t and their time derivatives of a built-in schedule, elementwise at t. */
+export function scheduleCoefficients(schedule: ClosedForm<ScheduleKind>, t: Tensor): { alpha: Tensor; sigma: Tensor; dAlpha: Tensor; dSigma: Tensor } {
+  const [alpha, sigma, dAlpha, dSigma] = native.scheduleCoefficients(schedule.kind, schedule.a, schedule.b, live(t, 'scheduleCoefficients', 3));
+  return { alpha: new Tensor(alpha), sigma: new Tensor(sigma), dAlpha: new Tensor(dAlpha), dSigma: new Tensor(dSigma) };
+}
+
+/**
+ * A CFM training draw along a built-in schedule in one native call: t (given, or from the
+ * built-in sampler), then x0 (given, or N(0, I) of x1's shape), then x_t and u_t, with the
+ * coefficients in float64. The same draws and bits as sampler, randnLike and
+ * AffinePath.sample called in turn.
+ */
+export function affineTrainingDraw(
+  x1: Tensor,
+  t: Tensor | null,
+  x0: Tensor | null,
+  sampler: ClosedForm<TimeSamplerKind> | null,
+  schedule: ClosedForm<ScheduleKind>,
+): { t: Tensor; xt: Tensor; ut: Tensor } {
+  const op = 'affineTrainingDraw';
+  const [th, xt, ut] = native.affineTrainingDraw(
+    live(x1, op), t === null ? null : live(t, op, 1), x0 === null ? null : live(x0, op, 2),
+    sampler === null ? null : sampler.kind, sampler?.a ?? 0, sampler?.b ?? 0,
+    schedule.kind, schedule.a, schedule.b,
+  );
+  return { t: new Tensor(th), xt: new Tensor(xt), ut: new Tensor(ut) };
 }
 
 /** Squared Euclidean distances between the flattened rows of x0 [n, …] and x1 [m, …]: [n, m]. */

@@ -100,7 +100,10 @@ at::Device Args::device(size_t i) const {
 
 at::Scalar Args::scalar(size_t i) const {
   if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
-  double v = number(i);
+  return scalarOfNumber(number(i));
+}
+
+at::Scalar scalarOfNumber(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= 9007199254740991.0) return at::Scalar(static_cast<int64_t>(v));
   return at::Scalar(v);
 }

@@ -19,6 +19,11 @@ constexpr size_t kMaxListLength = 16777215;
 at::ScalarType dtypeFromCode(int64_t code);
 int64_t codeFromDtype(at::ScalarType type);
 
+// A JS number as a Scalar: integers become integer scalars, so int tensors stay int (the
+// closest JS can get to Python's int/float literal distinction). Native code that repeats an
+// op sequence of lib/ uses it to pass its constants exactly as a JS call would.
+at::Scalar scalarOfNumber(double v);
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, AddonState& state) : info_(info), state_(state) {}
@@ -63,8 +68,7 @@ class Args {
     return dtype(i);
   }
   at::Device device(size_t i) const;
-  // JS numbers that are integers become integer scalars, so int tensors stay int
-  // (the closest JS can get to Python's int/float literal distinction).
+  // scalarOfNumber() of argument i (a boolean stays a boolean).
   at::Scalar scalar(size_t i) const;
 
   Napi::Value ret(at::Tensor tensor) const {

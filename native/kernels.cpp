@@ -1,6 +1,7 @@
 // Fused kernels for solver inner loops: one native call per Runge–Kutta stage instead of
 // one per term, and error norms that come back as a plain number.
 #include "op_macros.h"
+#include "schedules.h"
 #include "solver_kernels.h"
 
 namespace flowmatch {
@@ -40,12 +41,26 @@ void registerKernels(Napi::Env env, Napi::Object exports, AddonState& s) {
   // dtype: x_t = σ·x0 + α·x1 and u_t = σ'·x0 + α'·x1, the coefficients ([batch, 1, …], float64
   // from the scheduler) cast first. One call instead of ten per training step.
   FM_OP("affineSample", {
-    const at::Tensor& x0 = a.tensor(0);
-    const at::Tensor& x1 = a.tensor(1);
-    const at::ScalarType dtype = x1.scalar_type();
-    auto cast = [&](size_t i) { return a.tensor(i).to(dtype); };
-    at::Tensor alpha = cast(2), sigma = cast(3), dAlpha = cast(4), dSigma = cast(5);
-    return a.retList({sigma * x0 + alpha * x1, dSigma * x0 + dAlpha * x1});
+    auto [xt, ut] = affineCombination(a.tensor(0), a.tensor(1), ScheduleCoefficients{a.tensor(2), a.tensor(3), a.tensor(4), a.tensor(5)});
+    return a.retList({xt, ut});
+  });
+  // scheduleCoefficients(kind, a, b, t) -> [α, σ, α', σ'] of a built-in schedule (schedules.h).
+  FM_OP("scheduleCoefficients", {
+    Schedule schedule{a.string(0), a.number(1), a.number(2)};
+    ScheduleCoefficients c = scheduleCoefficients(schedule, a.tensor(3));
+    return a.retList({c.alpha, c.sigma, c.dAlpha, c.dSigma});
+  });
+  // affineTrainingDraw(x1, t | null, x0 | null, samplerKind | null, samplerA, samplerB,
+  // scheduleKind, scheduleA, scheduleB) -> [t, x_t, u_t]: a training step's whole draw along a
+  // built-in schedule, which is otherwise a dozen calls.
+  FM_OP("affineTrainingDraw", {
+    at::Tensor x1 = a.tensor(0);
+    c10::optional<at::Tensor> t = a.optTensor(1), x0 = a.optTensor(2);
+    c10::optional<TimeSampler> sampler;
+    if (!a.isNull(3)) sampler = TimeSampler{a.string(3), a.number(4), a.number(5)};
+    Schedule schedule{a.string(6), a.number(7), a.number(8)};
+    TrainingDraw d = affineTrainingDraw(x1, t, x0, sampler, schedule);
+    return a.retList({d.t, d.xt, d.ut});
   });
   // stageSum(base | null, terms[], weights[], h) -> base + Σ (wᵢ·h)·tᵢ, torchdiffeq's order of operations
   FM_OP("stageSum", return a.ret(stageSum(a.optTensor(0), a.tensors(1), a.doubles(2), a.number(3))));

@@ -309,6 +309,18 @@ Napi::Value modelForward(const Args& a) {
   return a.ret(runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast));
 }
 
+// modelMseLoss(id, x, t, labels | null, lowRes | null, autocast | null, target) -> the mean
+// squared error of v(x, t) to target: the CFM loss's forward in one call.
+Napi::Value modelMseLoss(const Args& a) {
+  ForwardArgs f = forwardArgs(a);
+  at::Tensor target = a.tensor(6);
+  at::Tensor v = runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast);
+  if (!v.sizes().equals(f.x.sizes())) {
+    throw FlowmatchException("ERR_SHAPE", "Expected a velocity of shape " + c10::str(f.x.sizes()) + " (the shape of x) for the output of the model but received shape " + c10::str(v.sizes()));
+  }
+  return a.ret(at::mse_loss(v, target));
+}
+
 // modelForwardAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null) -> Promise<handle>
 Napi::Value modelForwardAsync(const Args& a) {
   const Napi::CallbackInfo& info = a.info();
@@ -450,6 +462,7 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("createMLP", return createMLP(a));
   FM_OP("createUNet", return createUNet(a));
   FM_OP("modelForward", return modelForward(a));
+  FM_OP("modelMseLoss", return modelMseLoss(a));
   FM_OP("modelForwardAsync", return modelForwardAsync(a));
   FM_OP("modelDivergenceAsync", return modelDivergenceAsync(a));
   FM_OP("modelForwardManyAsync", return modelForwardManyAsync(a));

@@ -126,18 +126,27 @@ int main(int argc, char** argv) {
     stepCounts.push_back(at::zeros({}, at::kFloat));
   }
 
+  // --breakdown 1 also reports the median of each phase (draw, forward + loss, backward,
+  // optimizer), the split benchmarks/profile.js prints for flowmatch's step.
+  const bool breakdown = args.count("breakdown") && args["breakdown"] == "1";
+  using Clock = std::chrono::steady_clock;
   std::vector<double> times;
+  std::vector<std::vector<double>> phases(4);
   double loss = 0;
   for (int i = 0; i < warmup + steps; ++i) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
+    Clock::time_point marks[4];
     at::Tensor x0 = at::randn_like(x1);
     at::Tensor t = at::rand({batch});
     at::Tensor tc = t.view(column);
     at::Tensor xt = (1 - (1 - sigmaMin) * tc) * x0 + tc * x1;
     at::Tensor ut = x1 - (1 - sigmaMin) * x0;
+    marks[0] = Clock::now();
     at::Tensor l = at::mse_loss(model->forward(xt, t, Conditioning{}), ut);
+    marks[1] = Clock::now();
     for (auto& p : params) p.mutable_grad().reset();
     l.backward();
+    marks[2] = Clock::now();
     {
       at::NoGradGuard noGrad;
       std::vector<at::Tensor> grads;
@@ -146,11 +155,29 @@ int main(int argc, char** argv) {
       at::_foreach_add_(stepCounts, at::Scalar(1));
       at::_fused_adam_(params, grads, expAvg, expAvgSq, {}, stepCounts, lr, 0.9, 0.999, 0, 1e-8, false, false);
     }
+    marks[3] = Clock::now();
     loss = l.item<double>();
-    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (i >= warmup) times.push_back(seconds);
+    auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (i >= warmup) {
+      times.push_back(seconds);
+      Clock::time_point from = start;
+      for (int k = 0; k < 4; ++k) {
+        phases[k].push_back(std::chrono::duration<double>(marks[k] - from).count());
+        from = marks[k];
+      }
+    }
   }
-  std::sort(times.begin(), times.end());
-  std::cout << "{\"seconds\": " << times[times.size() / 2] << ", \"rss_mb\": " << peakRssMb() << ", \"loss\": " << loss << "}" << std::endl;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::cout << "{\"seconds\": " << median(times) << ", \"rss_mb\": " << peakRssMb() << ", \"loss\": " << loss;
+  if (breakdown) {
+    const char* names[4] = {"draw", "forward_loss", "backward", "optimizer"};
+    std::cout << ", \"phases\": {";
+    for (int k = 0; k < 4; ++k) std::cout << (k ? ", " : "") << "\"" << names[k] << "\": " << median(phases[k]);
+    std::cout << "}";
+  }
+  std::cout << "}" << std::endl;
   return 0;
 }

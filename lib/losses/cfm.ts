@@ -10,6 +10,7 @@ import { checkOptions, fail } from '../validate';
 import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
 import { type Conditioning, type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
+import { Module } from '../nn/module';
 import { type DrawOptions, drawTraining } from './training-draw';
 
 export interface LossOptions extends DrawOptions {
@@ -36,6 +37,10 @@ export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, op
   return tidy(() => {
     const o = checkLossOptions(opts);
     const { t, xt, ut } = drawTraining(path, x1, o);
-    return mseLoss(callModel(checkModel(model), xt, t, o.conditioning), ut);
+    const m = checkModel(model);
+    // A native Module's forward and the loss in one native call (its own forward(), if a
+    // subclass has one, runs as written).
+    if (m instanceof Module && m.forward === Module.prototype.forward) return m.forwardMseLoss(xt, t, o.conditioning ?? {}, ut);
+    return mseLoss(callModel(m, xt, t, o.conditioning), ut);
   });
 }

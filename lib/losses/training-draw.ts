@@ -3,8 +3,11 @@ import { Tensor, asTensor } from '../tensor';
 import { randnLike } from '../creation';
 import { tidy } from '../scope';
 import { checkFunction, checkInt, checkOptions, fail } from '../validate';
-import { GaussianPath } from '../paths/gaussian-path';
-import { type TimeSampler, uniformTime } from './time-samplers';
+import { affineTrainingDraw } from '../kernels';
+import { GaussianPath, sameShape } from '../paths/gaussian-path';
+import { affineClosedForm } from '../paths/affine-path';
+import { checkTimeShape } from '../paths/time';
+import { type TimeSampler, samplerClosedForm, uniformTime } from './time-samplers';
 
 export interface DrawOptions {
   /** Noise x0 ~ N(0, I) of x1's shape; drawn from flowmatch's RNG when absent. */
@@ -30,8 +33,19 @@ export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOption
   const opts = checkOptions(options, 'options');
   if (opts.timeSampler !== undefined) checkFunction(opts.timeSampler, 'options.timeSampler');
   return tidy(() => {
-    const t = opts.t !== undefined ? asTensor(opts.t, 'options.t') : asTensor((opts.timeSampler ?? defaultSampler)(batch, x1.device), 'the times options.timeSampler returned');
-    const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
-    return { t, ...path.sample(x0, x1, t) };
+    const sampler = opts.timeSampler ?? defaultSampler;
+    // Built-in schedule and sampler: the whole draw is one native call, with the same draws
+    // in the same order (t, then x0) and the same bits as the calls below.
+    const schedule = affineClosedForm(path);
+    const timeForm = schedule !== undefined && opts.t === undefined ? samplerClosedForm(sampler) : undefined;
+    const t = opts.t !== undefined ? asTensor(opts.t, 'options.t') : timeForm !== undefined ? null : asTensor(sampler(batch, x1.device), 'the times options.timeSampler returned');
+    if (schedule === undefined) {
+      const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
+      return { t: t as Tensor, ...path.sample(x0, x1, t as Tensor) };
+    }
+    const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : null;
+    if (x0 !== null) sameShape(x0, x1);
+    if (t !== null) checkTimeShape(t, x1);
+    return affineTrainingDraw(x1, t, x0, timeForm ?? null, schedule);
   });
 }

@@ -36,6 +36,8 @@ export interface ModulesBinding {
   createMLP(dim: number, hidden: readonly number[], activation: NativeActivation, timeEmbedDim: number): ModelId;
   createUNet(config: NativeUNetConfig): ModelId;
   modelForward(...args: NativeForwardArgs): Handle;
+  /** mseLoss(v(x, t), target) in one call, v checked to have x's shape. */
+  modelMseLoss(...args: [...NativeForwardArgs, target: Handle]): Handle;
   /** On the libuv pool with `threads` intra-op threads (null or 0: the worker's own). */
   modelForwardAsync(...args: [...NativeForwardArgs, threads: number | null]): Promise<Handle>;
   /** v and its divergence per sample: exact without probes, Hutchinson's estimate with them. */
@@ -60,7 +62,7 @@ export interface ModulesBinding {
 }
 
 export const MODULES_EXPORTS = exportNames<ModulesBinding>({
-  createMLP: true, createUNet: true, modelForward: true, modelForwardAsync: true, modelDivergenceAsync: true,
+  createMLP: true, createUNet: true, modelForward: true, modelMseLoss: true, modelForwardAsync: true, modelDivergenceAsync: true,
   modelForwardManyAsync: true, modelParameters: true, modelAssign: true, modelSetTraining: true, modelIsTraining: true,
   modelTo: true, modelRelease: true, modelSupportsMergedForward: true, modelForwardBatchInvariant: true, modelForwardMergedAsync: true,
 });

@@ -65,6 +65,20 @@ export class Module<C = unknown> {
   }
 
   /**
+   * @internal mseLoss(forward(x, t, cond), target) as one native call: the CFM loss's hot
+   * path (lib/losses/cfm.ts), with forward()'s checks and the loss's shape check.
+   */
+  forwardMseLoss(x: Tensor, t: Tensor, cond: Conditioning, target: Tensor): Tensor {
+    const args = this.forwardArgs(x, t, cond, {});
+    const want = x.shape;
+    const got = asTensor(target, 'target').shape;
+    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      throw new ShapeError('ERR_SHAPE', `mseLoss: input shape [${want}] and target shape [${got}] differ`);
+    }
+    return new Tensor(native.modelMseLoss(...args, target._h));
+  }
+
+  /**
    * forward() on the libuv thread pool, so a server keeps answering while the model runs.
    * Grad mode is the caller's at the time of the call. Do not update the parameters (an
    * optimizer step) while it is in flight.

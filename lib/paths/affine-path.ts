@@ -5,13 +5,13 @@
  * velocity u, the data x1, and the noise ε = x0.
  */
 import { Tensor, asTensor } from '../tensor';
-import { affineCombination } from '../kernels';
+import { type ClosedForm, type ScheduleKind, affineCombination } from '../kernels';
 import { tensor } from '../creation';
 import { tidy } from '../scope';
 import { checkOptions, describe, fail } from '../validate';
 import { GaussianPath, sameShape, type PathSample } from './gaussian-path';
 import { type Time, timeColumn } from './time';
-import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VPScheduler } from './schedulers';
+import { type ScheduleCoefficients, type Scheduler, OTScheduler, VEScheduler, VPScheduler, closedFormOf } from './schedulers';
 
 export class AffinePath extends GaussianPath {
   readonly scheduler: Scheduler;
@@ -91,6 +91,15 @@ export class AffinePath extends GaussianPath {
       return a.mul(xt).add(b.mul(y));
     });
   }
+}
+
+/**
+ * The closed form of the path's schedule when the path samples as AffinePath does (a built-in
+ * scheduler, and no subclass with a sample() of its own): then a training draw can run as one
+ * native call (lib/losses/training-draw.ts).
+ */
+export function affineClosedForm(path: GaussianPath): ClosedForm<ScheduleKind> | undefined {
+  return path instanceof AffinePath && path.sample === AffinePath.prototype.sample ? closedFormOf(path.scheduler) : undefined;
 }
 
 /** A user scheduler's coefficients, checked: four tensors, or an ArgumentError naming the scheduler. */

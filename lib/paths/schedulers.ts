@@ -2,12 +2,15 @@
  * Affine schedules x_t = α_t·x1 + σ_t·x0 (the family of Meta's flow_matching library, and of
  * every Gaussian path in Lipman et al. 2023, whose means are μ_t(x1) = α_t·x1). Each
  * scheduler maps a float64 time tensor to α_t, σ_t and their time derivatives, elementwise.
- * Time runs from t = 0 (noise) to t = 1 (data). Each coefficients() runs in its own scope:
- * called outside tidy, it returns four tensors and leaves no intermediate behind.
+ * Time runs from t = 0 (noise) to t = 1 (data). Each coefficients() returns four tensors and
+ * leaves no intermediate behind.
+ *
+ * The built-in schedules are closed forms evaluated in one native call (native/schedules.cpp,
+ * the formulas quoted here); the training draw fuses them with the sampling of t and x0. A
+ * Scheduler of your own is any object with coefficients(t) and runs as Tensor ops.
  */
 import { Tensor, asTensor } from '../tensor';
-import { fullLike, onesLike, zerosLike } from '../creation';
-import { tidy } from '../scope';
+import { type ClosedForm, type ScheduleKind, scheduleCoefficients } from '../kernels';
 import { checkNumber, checkOptions, fail } from '../validate';
 
 export interface ScheduleCoefficients {
@@ -23,25 +26,40 @@ export interface Scheduler {
   coefficients(t: Tensor): ScheduleCoefficients;
 }
 
+/** A built-in schedule: its closed form by name and parameters, evaluated natively. */
+export abstract class ClosedFormScheduler implements Scheduler {
+  abstract readonly name: string;
+  /** @internal The formula's name and parameters for native/schedules.cpp. */
+  abstract readonly closedForm: ClosedForm<ScheduleKind>;
+  coefficients(t: Tensor): ScheduleCoefficients {
+    return scheduleCoefficients(this.closedForm, asTensor(t, 't'));
+  }
+}
+
+/**
+ * The closed form of a built-in scheduler, or undefined for any other (a user's Scheduler, or
+ * a subclass that overrides coefficients(), whose formula is its own).
+ */
+export function closedFormOf(scheduler: Scheduler): ClosedForm<ScheduleKind> | undefined {
+  return scheduler instanceof ClosedFormScheduler && scheduler.coefficients === ClosedFormScheduler.prototype.coefficients ? scheduler.closedForm : undefined;
+}
+
 /**
  * The OT path's schedule (Lipman et al. eq. 20): α_t = t, σ_t = 1 − (1 − σ_min)·t, so each
  * conditional flow is a straight line at constant speed. σ_min defaults to 1e-4, the paper's
  * choice for its image models; σ_min = 0 is CondOT (below).
  */
-export class OTScheduler implements Scheduler {
+export class OTScheduler extends ClosedFormScheduler {
   readonly name = 'ot';
   readonly sigmaMin: number;
   constructor(opts: { sigmaMin?: number } = {}) {
+    super();
     opts = checkOptions(opts, 'options');
     this.sigmaMin = checkNumber(opts.sigmaMin ?? 1e-4, 'sigmaMin', { finite: true });
     if (this.sigmaMin < 0 || this.sigmaMin >= 1) fail('a number in [0, 1)', 'sigmaMin', this.sigmaMin);
   }
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const slope = 1 - this.sigmaMin;
-      return { alpha: t.clone(), sigma: t.mul(-slope).add(1), dAlpha: onesLike(t), dSigma: fullLike(t, -slope) };
-    });
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 'ot', a: this.sigmaMin, b: 0 };
   }
 }
 
@@ -51,33 +69,23 @@ export function condOTScheduler(): OTScheduler {
 }
 
 /** α_t = tⁿ, σ_t = 1 − tⁿ (n > 0; n = 1 is CondOT). For n < 1 the speed is infinite at t = 0. */
-export class PolynomialScheduler implements Scheduler {
+export class PolynomialScheduler extends ClosedFormScheduler {
   readonly name = 'polynomial';
   readonly n: number;
   constructor(n: number) {
+    super();
     this.n = checkNumber(n, 'n', { finite: true, positive: true });
   }
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const alpha = t.pow(this.n);
-      const dAlpha = t.pow(this.n - 1).mul(this.n);
-      return { alpha, sigma: alpha.neg().add(1), dAlpha, dSigma: dAlpha.neg() };
-    });
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 'polynomial', a: this.n, b: 0 };
   }
 }
 
 /** α_t = sin(πt/2), σ_t = cos(πt/2): α² + σ² = 1 at every t (variance preserving). */
-export class CosineScheduler implements Scheduler {
+export class CosineScheduler extends ClosedFormScheduler {
   readonly name = 'cosine';
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const angle = t.mul(Math.PI / 2);
-      const alpha = angle.sin();
-      const sigma = angle.cos();
-      return { alpha, sigma, dAlpha: sigma.mul(Math.PI / 2), dSigma: alpha.mul(-Math.PI / 2) };
-    });
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 'cosine', a: 0, b: 0 };
   }
 }
 
@@ -85,14 +93,10 @@ export class CosineScheduler implements Scheduler {
  * Linear variance preserving: α_t = t, σ_t = sqrt(1 − t²). 1 − t² is formed as (1 − t)(1 + t)
  * to keep its digits near t = 1, where dσ/dt = −t/σ_t diverges.
  */
-export class LinearVPScheduler implements Scheduler {
+export class LinearVPScheduler extends ClosedFormScheduler {
   readonly name = 'linear-vp';
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const sigma = t.neg().add(1).mul(t.add(1)).sqrt();
-      return { alpha: t.clone(), sigma, dAlpha: onesLike(t), dSigma: t.neg().div(sigma) };
-    });
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 'linear-vp', a: 0, b: 0 };
   }
 }
 
@@ -104,28 +108,18 @@ export class LinearVPScheduler implements Scheduler {
  * exactly σ = 0 and dσ/dt = −∞ (the diffusion's data end is singular); at t = 0,
  * α_0 = exp(−5.025) ≈ 0.0066, so p_0 is N(0, I) only approximately.
  */
-export class VPScheduler implements Scheduler {
+export class VPScheduler extends ClosedFormScheduler {
   readonly name = 'vp';
   readonly betaMin: number;
   readonly betaMax: number;
   constructor(opts: { betaMin?: number; betaMax?: number } = {}) {
+    super();
     opts = checkOptions(opts, 'options');
     this.betaMin = checkNumber(opts.betaMin ?? 0.1, 'betaMin', { finite: true, positive: true });
     this.betaMax = checkNumber(opts.betaMax ?? 20, 'betaMax', { finite: true, positive: true });
   }
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const s = t.neg().add(1);
-      const spread = this.betaMax - this.betaMin;
-      const integral = s.mul(this.betaMin).add(s.square().mul(spread / 2));
-      const beta = s.mul(spread).add(this.betaMin);
-      const alpha = integral.mul(-0.5).exp();
-      const sigma = integral.neg().expm1().neg().sqrt();
-      // d/dt = −d/ds, and dα/ds = −½β(s)·α.
-      const dAlpha = beta.mul(alpha).mul(0.5);
-      return { alpha, sigma, dAlpha, dSigma: dAlpha.mul(alpha).div(sigma).neg() };
-    });
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 'vp', a: this.betaMin, b: this.betaMax };
   }
 }
 
@@ -136,22 +130,19 @@ export class VPScheduler implements Scheduler {
  * largest distance between data points). p_0 is N(x1, σ_max²·I), not N(0, I): sampling
  * starts from σ_max·x0.
  */
-export class VEScheduler implements Scheduler {
+export class VEScheduler extends ClosedFormScheduler {
   readonly name = 've';
   readonly sigmaMin: number;
   readonly sigmaMax: number;
   constructor(opts: { sigmaMin?: number; sigmaMax?: number } = {}) {
+    super();
     opts = checkOptions(opts, 'options');
     this.sigmaMin = checkNumber(opts.sigmaMin ?? 0.01, 'sigmaMin', { finite: true, positive: true });
     this.sigmaMax = checkNumber(opts.sigmaMax ?? 50, 'sigmaMax', { finite: true, positive: true });
     if (this.sigmaMax <= this.sigmaMin) fail(`a number greater than sigmaMin (${this.sigmaMin})`, 'sigmaMax', this.sigmaMax);
   }
-  coefficients(t: Tensor): ScheduleCoefficients {
-    asTensor(t, 't');
-    return tidy(() => {
-      const logRatio = Math.log(this.sigmaMax / this.sigmaMin);
-      const sigma = t.neg().add(1).mul(logRatio).exp().mul(this.sigmaMin);
-      return { alpha: onesLike(t), sigma, dAlpha: zerosLike(t), dSigma: sigma.mul(-logRatio) };
-    });
+  /** log(σ_max/σ_min) is taken here, so the native side needs no logarithm of its own. */
+  get closedForm(): ClosedForm<ScheduleKind> {
+    return { kind: 've', a: this.sigmaMin, b: Math.log(this.sigmaMax / this.sigmaMin) };
   }
 }

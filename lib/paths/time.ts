@@ -18,10 +18,15 @@ export function timeColumn(t: Time, x: Tensor): Tensor {
     return full(new Array(ndim).fill(1), t, { dtype: 'float64', device: x.device });
   }
   if (!(t instanceof Tensor)) fail('a number or a Tensor of shape [batch]', 't', t);
+  checkTimeShape(t, x);
+  return t.to('float64').reshape([x.shape[0], ...new Array(ndim - 1).fill(1)]);
+}
+
+/** A ShapeError unless t has shape [batch], one time per batch element of x. */
+export function checkTimeShape(t: Tensor, x: Tensor): void {
   const shape = t.shape;
   const batch = x.shape[0];
   if (shape.length !== 1 || shape[0] !== batch) {
     throw new ShapeError('ERR_SHAPE', `Expected t of shape [${batch}] (one time per batch element of x, shape [${x.shape}]) but received shape [${shape}]`);
   }
-  return t.to('float64').reshape([batch, ...new Array(ndim - 1).fill(1)]);
 }
