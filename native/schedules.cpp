@@ -80,21 +80,24 @@ at::Tensor sampleTimes(const TimeSampler& sampler, int64_t n, at::Device device)
 
 namespace {
 
-// The combination row by row: each coefficient cast to T as .to(dtype) casts it, then two
-// products and a sum, each rounded in T as libtorch's separate mul and add kernels round
-// them (the build has -ffp-contract=off, so no fused multiply-add): the same bits as the
-// ten ops below, in one pass.
-template <typename T>
-void combineRows(const at::Tensor& x0, const at::Tensor& x1, const ScheduleCoefficients& c, at::Tensor& xt, at::Tensor& ut) {
+// The combination row by row: each coefficient (from `row(r)`, in float64) cast to T as
+// .to(dtype) casts it, then two products and a sum, each rounded in T as libtorch's separate
+// mul and add kernels round them (the build has -ffp-contract=off, so no fused multiply-add):
+// the same bits as the ten ops of affineCombination's general case, in one pass.
+struct RowCoefficients {
+  double alpha, sigma, dAlpha, dSigma;
+};
+
+template <typename T, typename Row>
+void combineRows(const at::Tensor& x0, const at::Tensor& x1, Row row, at::Tensor& xt, at::Tensor& ut) {
   const int64_t batch = x1.size(0), width = batch == 0 ? 0 : x1.numel() / batch;
   const T* a = x0.data_ptr<T>();
   const T* b = x1.data_ptr<T>();
-  const double *alpha = c.alpha.data_ptr<double>(), *sigma = c.sigma.data_ptr<double>();
-  const double *dAlpha = c.dAlpha.data_ptr<double>(), *dSigma = c.dSigma.data_ptr<double>();
   T* outX = xt.data_ptr<T>();
   T* outU = ut.data_ptr<T>();
   for (int64_t r = 0; r < batch; ++r) {
-    const T al = static_cast<T>(alpha[r]), si = static_cast<T>(sigma[r]), da = static_cast<T>(dAlpha[r]), ds = static_cast<T>(dSigma[r]);
+    const RowCoefficients c = row(r);
+    const T al = static_cast<T>(c.alpha), si = static_cast<T>(c.sigma), da = static_cast<T>(c.dAlpha), ds = static_cast<T>(c.dSigma);
     const int64_t begin = r * width;
     for (int64_t j = begin; j < begin + width; ++j) {
       const T p = si * a[j], q = al * b[j];
@@ -105,31 +108,49 @@ void combineRows(const at::Tensor& x0, const at::Tensor& x1, const ScheduleCoeff
   }
 }
 
-// The one-pass loop applies to contiguous CPU float32/float64 data of one dtype with one
-// float64 coefficient per row and nothing to record for autograd; anything else runs as
-// libtorch ops.
-bool rowLoopApplies(const at::Tensor& x0, const at::Tensor& x1, const ScheduleCoefficients& c) {
+template <typename Row>
+std::pair<at::Tensor, at::Tensor> combineByRows(const at::Tensor& x0, const at::Tensor& x1, Row row) {
+  at::Tensor xt = at::empty_like(x1), ut = at::empty_like(x1);
+  if (x1.scalar_type() == at::kFloat) combineRows<float>(x0, x1, row, xt, ut);
+  else combineRows<double>(x0, x1, row, xt, ut);
+  return {xt, ut};
+}
+
+// A row loop applies to contiguous CPU float32/float64 data of one dtype with nothing to
+// record for autograd; anything else runs as libtorch ops.
+bool rowLoopApplies(const at::Tensor& x0, const at::Tensor& x1) {
   const at::ScalarType dtype = x1.scalar_type();
   if (!x1.device().is_cpu() || !x0.device().is_cpu() || x0.scalar_type() != dtype || (dtype != at::kFloat && dtype != at::kDouble)) return false;
   if (x1.dim() == 0 || !x0.sizes().equals(x1.sizes()) || !x0.is_contiguous() || !x1.is_contiguous()) return false;
-  const bool recording = at::GradMode::is_enabled();
-  if (recording && (x0.requires_grad() || x1.requires_grad())) return false;
+  return !(at::GradMode::is_enabled() && (x0.requires_grad() || x1.requires_grad()));
+}
+
+// ... with one contiguous CPU float64 coefficient per row ([batch, 1, …, 1]).
+bool rowCoefficientsApply(const at::Tensor& x1, const ScheduleCoefficients& c) {
   for (const at::Tensor* k : {&c.alpha, &c.sigma, &c.dAlpha, &c.dSigma}) {
-    if (!k->device().is_cpu() || k->scalar_type() != at::kDouble || !k->is_contiguous() || k->numel() != x1.size(0) || k->dim() != x1.dim()) return false;
-    if (k->size(0) != x1.size(0) || (recording && k->requires_grad())) return false;
+    if (!k->device().is_cpu() || k->scalar_type() != at::kDouble || !k->is_contiguous() || k->dim() != x1.dim() || k->numel() != x1.size(0)) return false;
+    if (at::GradMode::is_enabled() && k->requires_grad()) return false;
   }
   return true;
+}
+
+// The OT schedule is affine in t, so its row coefficients come straight from t: α = t and
+// σ = t·(−slope) + 1 in float64, the two roundings of scheduleCoefficients' mul and add.
+// Applies to contiguous CPU float32/float64 times that need no autograd record.
+bool otRowsApply(const Schedule& schedule, const at::Tensor& times) {
+  if (schedule.kind != "ot" || !times.device().is_cpu() || !times.is_contiguous()) return false;
+  if (times.scalar_type() != at::kFloat && times.scalar_type() != at::kDouble) return false;
+  return !(at::GradMode::is_enabled() && times.requires_grad());
 }
 
 }  // namespace
 
 std::pair<at::Tensor, at::Tensor> affineCombination(const at::Tensor& x0, const at::Tensor& x1, const ScheduleCoefficients& c) {
   const at::ScalarType dtype = x1.scalar_type();
-  if (rowLoopApplies(x0, x1, c)) {
-    at::Tensor xt = at::empty_like(x1), ut = at::empty_like(x1);
-    if (dtype == at::kFloat) combineRows<float>(x0, x1, c, xt, ut);
-    else combineRows<double>(x0, x1, c, xt, ut);
-    return {xt, ut};
+  if (rowLoopApplies(x0, x1) && rowCoefficientsApply(x1, c)) {
+    const double *alpha = c.alpha.data_ptr<double>(), *sigma = c.sigma.data_ptr<double>();
+    const double *dAlpha = c.dAlpha.data_ptr<double>(), *dSigma = c.dSigma.data_ptr<double>();
+    return combineByRows(x0, x1, [&](int64_t r) { return RowCoefficients{alpha[r], sigma[r], dAlpha[r], dSigma[r]}; });
   }
   at::Tensor alpha = c.alpha.to(dtype), sigma = c.sigma.to(dtype), dAlpha = c.dAlpha.to(dtype), dSigma = c.dSigma.to(dtype);
   return {sigma * x0 + alpha * x1, dSigma * x0 + dAlpha * x1};
@@ -144,6 +165,18 @@ TrainingDraw affineTrainingDraw(const at::Tensor& x1, const c10::optional<at::Te
   at::Tensor noise = x0.has_value() ? *x0 : at::randn(x1.sizes(), like(x1));
   if (times.dim() != 1 || times.size(0) != batch) throw FlowmatchException("ERR_SHAPE", "t must have shape [" + std::to_string(batch) + "]");
   if (!noise.sizes().equals(x1.sizes())) throw FlowmatchException("ERR_SHAPE", "x0 and x1 must have the same shape");
+  if (rowLoopApplies(noise, x1) && otRowsApply(schedule, times)) {
+    const double slope = 1 - schedule.a;
+    const double minusSlope = scalarOfNumber(-slope).to<double>();
+    auto ot = [&](auto* t) {
+      return combineByRows(noise, x1, [&](int64_t r) {
+        const double tr = static_cast<double>(t[r]);
+        return RowCoefficients{tr, tr * minusSlope + 1.0, 1.0, minusSlope};
+      });
+    };
+    auto [xt, ut] = times.scalar_type() == at::kFloat ? ot(times.data_ptr<float>()) : ot(times.data_ptr<double>());
+    return {times, xt, ut};
+  }
   // [batch, 1, …, 1] in float64, as lib/paths/time.ts's timeColumn forms it.
   std::vector<int64_t> column(x1.dim(), 1);
   column[0] = batch;

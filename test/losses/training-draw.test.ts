@@ -88,9 +88,9 @@ test('the fused training draw uses the generator and gives the bits of sampler, 
   const samplers: [string, TimeSampler | undefined][] = [['default', undefined], ['uniform [0.1, 0.9]', uniformTime({ min: 0.1, max: 0.9 })], ['logit-normal', logitNormalTime({ mean: 0.3, std: 1.2 })]];
   for (const s of schedulers) {
     for (const [label, sampler] of samplers) {
-      for (const shape of [[37, 2], [5, 1, 4, 3]]) {
+      for (const [shape, dtype] of [[[37, 2], 'float32'], [[5, 1, 4, 3], 'float32'], [[9, 3], 'float64']] as const) {
         tidy(() => {
-          const x1 = withSeed(11, () => randn(shape).mul(2));
+          const x1 = withSeed(11, () => randn([...shape], { dtype }).mul(2));
           const fused = withSeed(5, () => {
             const d = drawTraining(new AffinePath(s), x1, { timeSampler: sampler });
             return { ...d, next: rand([4]) };
@@ -101,7 +101,7 @@ test('the fused training draw uses the generator and gives the bits of sampler, 
             const d = new AffinePath(asUserScheduler(s)).sample(x0, x1, times);
             return { t: times, ...d, next: rand([4]) };
           });
-          const what = `${s.name} (${JSON.stringify(closedFormOf(s))}), ${label} times, shape [${shape}]`;
+          const what = `${s.name} (${JSON.stringify(closedFormOf(s))}), ${label} times, ${dtype} data of shape [${shape}]`;
           sameBits(t, fused.t, reference.t, `${what}: t`);
           sameBits(t, fused.xt, reference.xt, `${what}: x_t`);
           sameBits(t, fused.ut, reference.ut, `${what}: u_t`);
@@ -117,14 +117,16 @@ test('given t and x0 pass through the fused draw unchanged, and the draw leaves 
     const x1 = randn([16, 3]);
     const x0 = randn([16, 3]);
     const times = rand([16], { dtype: 'float64' });
-    const path = new AffinePath(new VPScheduler());
-    const before = memory().cpu.tensors;
-    const d = drawTraining(path, x1, { t: times, x0 });
-    t.is(memory().cpu.tensors - before, 3);
-    const reference = new AffinePath(asUserScheduler(path.scheduler)).sample(x0, x1, times);
-    sameBits(t, d.t, times, 't');
-    sameBits(t, d.xt, reference.xt, 'x_t');
-    sameBits(t, d.ut, reference.ut, 'u_t');
+    for (const scheduler of [new VPScheduler(), new OTScheduler(), new OTScheduler({ sigmaMin: 0 })]) {
+      const path = new AffinePath(scheduler);
+      const before = memory().cpu.tensors;
+      const d = drawTraining(path, x1, { t: times, x0 });
+      t.is(memory().cpu.tensors - before, 3);
+      const reference = new AffinePath(asUserScheduler(path.scheduler)).sample(x0, x1, times);
+      sameBits(t, d.t, times, `${scheduler.name} t`);
+      sameBits(t, d.xt, reference.xt, `${scheduler.name} x_t`);
+      sameBits(t, d.ut, reference.ut, `${scheduler.name} u_t`);
+    }
   });
 });
 
