@@ -104,6 +104,28 @@ function runCpp(args) {
   });
 }
 
+const CPP_NODE_MODULE = path.join(CPP_BUILD, 'cfm_step.node');
+
+/**
+ * Runs the same C++ loop inside a fresh Node process (benchmarks/cpp/cfm_step_node.cpp), or
+ * resolves to undefined where that module was not built: libtorch's cost in Node's process,
+ * which leaves flowmatch / in-Node as what the binding and the TypeScript loop add.
+ */
+function runCppInNode(args) {
+  buildCpp();
+  if (!fs.existsSync(CPP_NODE_MODULE)) return Promise.resolve(undefined);
+  const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const script = `process.stdout.write(require(${JSON.stringify(CPP_NODE_MODULE)}).run(${JSON.stringify(argv)}))`;
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`cfm_step.node exited with ${code}: ${err}`))));
+  });
+}
+
 /** A folder for the weights and inputs one benchmark hands from flowmatch to Python. */
 function scratchDir(name) {
   const dir = path.join(os.tmpdir(), `flowmatch-bench-${process.pid}`, name);
@@ -112,13 +134,15 @@ function scratchDir(name) {
 }
 
 /**
- * Alternates flowmatch, Python and (when given) C++ runs: `warmup` unmeasured rounds,
+ * Alternates flowmatch, Python and (when given) C++ runs, the C++ loop both as a program and
+ * inside a Node process (where built): `warmup` unmeasured rounds,
  * then `reps` measured rounds. `flowmatch()` returns seconds or {seconds, ...extra}.
  */
 async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, reps = 5, warmup = 1, worker }) {
   const fm = [];
   const py = [];
   const cc = [];
+  const cn = [];
   let extraFm = {};
   let extraPy = {};
   let extraCpp = {};
@@ -126,7 +150,9 @@ async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, r
     const a = await runFm();
     const b = await worker.run(python, pythonArgs);
     const c = cpp === undefined ? undefined : await runCpp(cpp);
+    const n = cpp === undefined ? undefined : await runCppInNode(cpp);
     if (i < warmup) continue;
+    if (n !== undefined) cn.push(n.seconds);
     fm.push(typeof a === 'number' ? a : a.seconds);
     py.push(b.seconds);
     extraFm = typeof a === 'number' ? {} : a;
@@ -152,6 +178,10 @@ async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, r
     result.cpp_extra = extraCpp;
     result.rss_mb.cpp = extraCpp.rss_mb;
   }
+  if (cn.length > 0) {
+    result.cpp_node_s = median(cn);
+    result.ratio_cpp_node = median(fm) / median(cn);
+  }
   return result;
 }
 
@@ -170,6 +200,7 @@ function report(result) {
   const parts = [`${result.name}: flowmatch ${formatSeconds(result.flowmatch_s)}`];
   if (result.python_s !== undefined) parts.push(`PyTorch eager ${formatSeconds(result.python_s)}, ratio ${result.ratio.toFixed(3)}`);
   if (result.cpp_s !== undefined) parts.push(`C++ ${formatSeconds(result.cpp_s)}, ratio ${result.ratio_cpp.toFixed(3)}`);
+  if (result.cpp_node_s !== undefined) parts.push(`C++ in Node ${formatSeconds(result.cpp_node_s)}, ratio ${result.ratio_cpp_node.toFixed(3)}`);
   for (const t of result.targets ?? []) parts.push(`${t.what}: ${t.met ? 'met' : 'NOT met'}`);
   console.log(parts.join(', '));
 }
@@ -199,4 +230,4 @@ function size(mode, { quick, standard, full = standard }) {
   return mode === 'quick' ? quick : mode === 'full' ? full : standard;
 }
 
-module.exports = { ROOT, flowmatch, PythonWorker, buildCpp, cppBuilt, runCpp, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };
+module.exports = { ROOT, flowmatch, PythonWorker, buildCpp, cppBuilt, runCpp, runCppInNode, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };

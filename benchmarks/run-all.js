@@ -54,7 +54,8 @@ function row(r) {
   const fm = r.drift_mb !== undefined ? `${r.drift_mb.toFixed(2)} MB drift (${formatSeconds(r.flowmatch_s)}/step)` : formatSeconds(r.flowmatch_s);
   const py = r.python_s === undefined ? '–' : formatSeconds(r.python_s);
   const ratio = r.ratio === undefined ? '–' : r.ratio.toFixed(3);
-  const cpp = r.cpp_s === undefined ? '–' : `${formatSeconds(r.cpp_s)} (×${r.ratio_cpp.toFixed(3)})`;
+  const inNode = r.cpp_node_s === undefined ? '' : `; in Node ${formatSeconds(r.cpp_node_s)} (×${r.ratio_cpp_node.toFixed(3)})`;
+  const cpp = r.cpp_s === undefined ? '–' : `${formatSeconds(r.cpp_s)} (×${r.ratio_cpp.toFixed(3)})${inNode}`;
   const rss = `${mb(r.rss_mb?.flowmatch)} / ${mb(r.rss_mb?.python)} / ${mb(r.rss_mb?.cpp)}`;
   const notes = [];
   if (r.nfe) notes.push(`NFE ${r.nfe.flowmatch} vs ${r.nfe.torchdiffeq}`);
