@@ -1,5 +1,6 @@
-// Fused kernels for solver inner loops: one native call per Runge–Kutta stage instead of
-// one per term, and error norms that come back as a plain number.
+// Fused kernels for solver inner loops (one native call per Runge–Kutta stage instead of one
+// per term, and error norms that come back as a plain number) and for the training step's
+// draw along a built-in schedule (schedules.h).
 #include "op_macros.h"
 #include "schedules.h"
 #include "solver_kernels.h"
