@@ -1,7 +1,8 @@
 // The built-in affine schedules and time samplers, and the fused training draw (schedules.h).
 // Each formula is the op sequence lib/ ran before it moved here, a constant passed the way a
 // JS call passes it (a wrapped number, integer when integral), so the results are the same
-// bits; test/paths/schedulers.test.ts checks them against float64 closed forms.
+// bits: test/losses/training-draw.test.ts checks them bit for bit against the Tensor-op
+// formulas, and test/paths/paths.test.ts against float64 closed forms.
 #include "schedules.h"
 
 #include "op_macros.h"

@@ -34,15 +34,17 @@ export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOption
   if (opts.timeSampler !== undefined) checkFunction(opts.timeSampler, 'options.timeSampler');
   return tidy(() => {
     const sampler = opts.timeSampler ?? defaultSampler;
-    // Built-in schedule and sampler: the whole draw is one native call, with the same draws
-    // in the same order (t, then x0) and the same bits as the calls below.
+    const givenOrSampled = (): Tensor => (opts.t !== undefined ? asTensor(opts.t, 'options.t') : asTensor(sampler(batch, x1.device), 'the times options.timeSampler returned'));
     const schedule = affineClosedForm(path);
-    const timeForm = schedule !== undefined && opts.t === undefined ? samplerClosedForm(sampler) : undefined;
-    const t = opts.t !== undefined ? asTensor(opts.t, 'options.t') : timeForm !== undefined ? null : asTensor(sampler(batch, x1.device), 'the times options.timeSampler returned');
     if (schedule === undefined) {
+      const t = givenOrSampled();
       const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
-      return { t: t as Tensor, ...path.sample(x0, x1, t as Tensor) };
+      return { t, ...path.sample(x0, x1, t) };
     }
+    // Built-in schedule (and sampler): the whole draw is one native call, with the same draws
+    // in the same order (t, then x0) and the same bits as the calls above.
+    const timeForm = opts.t === undefined ? samplerClosedForm(sampler) : undefined;
+    const t = timeForm !== undefined ? null : givenOrSampled();
     const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : null;
     if (x0 !== null) sameShape(x0, x1);
     if (t !== null) checkTimeShape(t, x1);

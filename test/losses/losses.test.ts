@@ -1,5 +1,6 @@
 import test from 'ava';
-import { Tensor, tensor, randn, manualSeed, tidy, grad, linear, cat, ShapeError, ArgumentError } from '../../lib/index';
+import { Tensor, tensor, randn, rand, manualSeed, tidy, grad, linear, cat, mseLoss, createMLP, ShapeError, ArgumentError } from '../../lib/index';
+import { Module } from '../../lib/nn/module';
 import { otPath, vpDiffusionPath } from '../../lib/paths/affine-path';
 import { GaussianMixture } from '../../lib/data/gaussian-mixture';
 import { GaussianMixtureMarginal } from '../../lib/paths/gaussian-mixture-marginal';
@@ -52,6 +53,40 @@ test('the model may be an object with forward(x, t, conditioning); the condition
     t.throws(() => cfmLoss(model, otPath(), x1, { cond: conditioning } as never), { instanceOf: ArgumentError, message: /renamed from cond/ });
     t.throws(() => cfmLoss((x: Tensor) => x.sum(1), otPath(), x1), { instanceOf: ShapeError, message: /output of the model/ });
     t.throws(() => cfmLoss(42 as never, otPath(), x1), { instanceOf: ArgumentError, message: /velocity model/ });
+  });
+});
+
+test('for a native Module the loss is one call (forward + MSE) with the bits and gradients of forward then mseLoss; a subclass forward is honoured', (t) => {
+  tidy(() => {
+    manualSeed(4);
+    const model = createMLP({ dim: 3, hidden: [16, 16], activation: 'silu' });
+    const path = otPath();
+    const x1 = randn([32, 3]);
+    const x0 = randn([32, 3]);
+    const times = rand([32]);
+    const params = model.parameters();
+    const fused = cfmLoss(model, path, x1, { x0, t: times });
+    const fusedGrads = grad([fused], params);
+    const { xt, ut } = path.sample(x0, x1, times);
+    const twoCalls = mseLoss(model.forward(xt, times), ut);
+    const twoCallGrads = grad([twoCalls], params);
+    const hex = (x: Tensor) => Buffer.from(x.contiguous().data().buffer).toString('hex');
+    t.is(hex(fused), hex(twoCalls));
+    fusedGrads.forEach((g, i) => t.is(hex(g), hex(twoCallGrads[i]), `gradient of parameter ${i}`));
+    t.throws(() => model.forwardMseLoss(xt, times, {}, randn([32, 2])), { instanceOf: ShapeError, message: /target shape \[32,2\]/ });
+
+    // A Module with its own forward() (here an object derived from this one) is called, not
+    // the native one-call path.
+    let calls = 0;
+    const doubled: Module = Object.create(model);
+    doubled.forward = (x: Tensor, time: Tensor, cond?: Conditioning) => {
+      calls++;
+      return model.forward(x, time, cond).mul(2);
+    };
+    t.true(doubled instanceof Module);
+    const loss = cfmLoss(doubled, path, x1, { x0, t: times });
+    t.is(calls, 1);
+    t.is(hex(loss), hex(mseLoss(model.forward(xt, times).mul(2), ut)));
   });
 });
 
