@@ -3,7 +3,7 @@
  * stage sum or error norm, however many terms it has (native/solver_kernels.cpp), and per
  * training draw along a built-in schedule (native/schedules.cpp).
  */
-import { native } from './native';
+import { type Handle, native } from './native';
 import { Tensor, handleOf, handlesOf, live } from './tensor';
 import { checkNumber, checkInt, fail } from './validate';
 import { type DType, checkDType, dtypeCode } from './dtype';
@@ -93,24 +93,33 @@ export function scheduleCoefficients(schedule: ClosedForm<ScheduleKind>, t: Tens
 }
 
 /**
- * A CFM training draw along a built-in schedule in one native call: t (given, or from the
- * built-in sampler), then x0 (given, or N(0, I) of x1's shape), then x_t and u_t, with the
- * coefficients in float64. The same draws and bits as sampler, randnLike and
- * AffinePath.sample called in turn.
+ * The inputs of a CFM training draw along a built-in schedule, checked: x1, t (given, or
+ * null for the built-in sampler), x0 (given, or null for N(0, I) of x1's shape).
  */
-export function affineTrainingDraw(
-  x1: Tensor,
-  t: Tensor | null,
-  x0: Tensor | null,
-  sampler: ClosedForm<TimeSamplerKind> | null,
-  schedule: ClosedForm<ScheduleKind>,
-): { t: Tensor; xt: Tensor; ut: Tensor } {
-  const op = 'affineTrainingDraw';
-  const [th, xt, ut] = native.affineTrainingDraw(
-    live(x1, op), t === null ? null : live(t, op, 1), x0 === null ? null : live(x0, op, 2),
-    sampler === null ? null : sampler.kind, sampler?.a ?? 0, sampler?.b ?? 0,
-    schedule.kind, schedule.a, schedule.b,
-  );
+export interface ClosedFormDraw {
+  x1: Tensor;
+  t: Tensor | null;
+  x0: Tensor | null;
+  sampler: ClosedForm<TimeSamplerKind> | null;
+  schedule: ClosedForm<ScheduleKind>;
+}
+
+/** The draw's native arguments, in native/schedules.h's order; `op` names the call in errors. */
+export function drawArguments(d: ClosedFormDraw, op: string): [x1: Handle, t: Handle | null, x0: Handle | null, samplerKind: string | null, samplerA: number, samplerB: number, scheduleKind: string, scheduleA: number, scheduleB: number] {
+  return [
+    live(d.x1, op), d.t === null ? null : live(d.t, op, 't'), d.x0 === null ? null : live(d.x0, op, 'x0'),
+    d.sampler === null ? null : d.sampler.kind, d.sampler?.a ?? 0, d.sampler?.b ?? 0,
+    d.schedule.kind, d.schedule.a, d.schedule.b,
+  ];
+}
+
+/**
+ * A CFM training draw in one native call: t (given, or from the built-in sampler), then x0
+ * (given, or N(0, I) of x1's shape), then x_t and u_t, with the coefficients in float64. The
+ * same draws and bits as sampler, randnLike and AffinePath.sample called in turn.
+ */
+export function affineTrainingDraw(d: ClosedFormDraw): { t: Tensor; xt: Tensor; ut: Tensor } {
+  const [th, xt, ut] = native.affineTrainingDraw(...drawArguments(d, 'affineTrainingDraw'));
   return { t: new Tensor(th), xt: new Tensor(xt), ut: new Tensor(ut) };
 }
 

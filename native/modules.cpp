@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "mlp.h"
 #include "op_macros.h"
+#include "schedules.h"
 #include "unet.h"
 
 namespace flowmatch {
@@ -311,14 +312,38 @@ Napi::Value modelForward(const Args& a) {
 
 // modelMseLoss(id, x, t, labels | null, lowRes | null, autocast | null, target) -> the mean
 // squared error of v(x, t) to target: the CFM loss's forward in one call.
+void checkVelocityShape(const at::Tensor& v, const at::Tensor& x) {
+  if (!v.sizes().equals(x.sizes())) {
+    throw FlowmatchException("ERR_SHAPE", "Expected a velocity of shape " + c10::str(x.sizes()) + " (the shape of x) for the output of the model but received shape " + c10::str(v.sizes()));
+  }
+}
+
 Napi::Value modelMseLoss(const Args& a) {
   ForwardArgs f = forwardArgs(a);
   at::Tensor target = a.tensor(6);
   at::Tensor v = runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast);
-  if (!v.sizes().equals(f.x.sizes())) {
-    throw FlowmatchException("ERR_SHAPE", "Expected a velocity of shape " + c10::str(f.x.sizes()) + " (the shape of x) for the output of the model but received shape " + c10::str(v.sizes()));
-  }
+  checkVelocityShape(v, f.x);
   return a.ret(at::mse_loss(v, target));
+}
+
+// modelCfmLoss(id, x1, t | null, x0 | null, samplerKind | null, samplerA, samplerB,
+// scheduleKind, scheduleA, scheduleB, labels | null, lowRes | null) -> mse(v(x_t, t), u_t):
+// the CFM loss of one training draw along a built-in schedule (schedules.cpp's draw, then
+// modelMseLoss's forward and loss), so t, x_t and u_t never become handles. Every argument
+// is read before anything is computed; the bits and the generator's use are those of the
+// separate calls.
+Napi::Value modelCfmLoss(const Args& a) {
+  VelocityModel& model = modelOf(a, 0);
+  at::Tensor x1 = a.tensor(1);
+  c10::optional<at::Tensor> t = a.optTensor(2), x0 = a.optTensor(3);
+  c10::optional<TimeSampler> sampler;
+  if (!a.isNull(4)) sampler = TimeSampler{a.string(4), a.number(5), a.number(6)};
+  Schedule schedule{a.string(7), a.number(8), a.number(9)};
+  Conditioning cond{a.optTensor(10), a.optTensor(11)};
+  TrainingDraw d = affineTrainingDraw(x1, t, x0, sampler, schedule);
+  at::Tensor v = runForward(model, d.xt, d.t, cond, c10::nullopt);
+  checkVelocityShape(v, d.xt);
+  return a.ret(at::mse_loss(v, d.ut));
 }
 
 // modelForwardAsync(id, x, t, labels | null, lowRes | null, autocast | null, threads | null) -> Promise<handle>
@@ -463,6 +488,7 @@ void registerModules(Napi::Env env, Napi::Object exports, AddonState& s) {
   FM_OP("createUNet", return createUNet(a));
   FM_OP("modelForward", return modelForward(a));
   FM_OP("modelMseLoss", return modelMseLoss(a));
+  FM_OP("modelCfmLoss", return modelCfmLoss(a));
   FM_OP("modelForwardAsync", return modelForwardAsync(a));
   FM_OP("modelDivergenceAsync", return modelDivergenceAsync(a));
   FM_OP("modelForwardManyAsync", return modelForwardManyAsync(a));

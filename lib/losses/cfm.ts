@@ -11,7 +11,7 @@ import { tidy } from '../scope';
 import type { GaussianPath } from '../paths/gaussian-path';
 import { type Conditioning, type VelocityModel, callModel, checkModel } from '../nn/velocity-model';
 import { Module } from '../nn/module';
-import { type DrawOptions, drawTraining } from './training-draw';
+import { type DrawOptions, closedFormDraw, drawTraining } from './training-draw';
 
 export interface LossOptions extends DrawOptions {
   /** Conditioning passed to the model (class labels, the low-resolution image). Formerly `cond`. */
@@ -36,11 +36,16 @@ export function checkLossOptions(opts: LossOptions | undefined): Partial<LossOpt
 export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, opts: LossOptions = {}): Tensor {
   return tidy(() => {
     const o = checkLossOptions(opts);
-    const { t, xt, ut } = drawTraining(path, x1, o);
     const m = checkModel(model);
     // A native Module's forward and the loss in one native call (its own forward(), if a
-    // subclass has one, runs as written).
-    if (m instanceof Module && m.forward === Module.prototype.forward) return m.forwardMseLoss(xt, t, o.conditioning ?? {}, ut);
+    // subclass has one, runs as written); along a built-in schedule, the draw too.
+    const nativeForward = m instanceof Module && m.forward === Module.prototype.forward;
+    if (nativeForward) {
+      const draw = closedFormDraw(path, x1, o);
+      if (draw !== undefined) return m.cfmLossOfDraw(draw, o.conditioning ?? {});
+    }
+    const { t, xt, ut } = drawTraining(path, x1, o);
+    if (nativeForward) return m.forwardMseLoss(xt, t, o.conditioning ?? {}, ut);
     return mseLoss(callModel(m, xt, t, o.conditioning), ut);
   });
 }

@@ -3,7 +3,7 @@ import { Tensor, asTensor } from '../tensor';
 import { randnLike } from '../creation';
 import { tidy } from '../scope';
 import { checkFunction, checkInt, checkOptions, fail } from '../validate';
-import { affineTrainingDraw } from '../kernels';
+import { type ClosedFormDraw, affineTrainingDraw } from '../kernels';
 import { GaussianPath, sameShape } from '../paths/gaussian-path';
 import { affineClosedForm } from '../paths/affine-path';
 import { checkTimeShape } from '../paths/time';
@@ -27,27 +27,49 @@ export interface TrainingDraw {
 
 const defaultSampler = uniformTime();
 
+/**
+ * The draw's inputs when the whole draw can run natively (an affine path with a built-in
+ * schedule, whose sample() is its own), checked; undefined otherwise, before anything is
+ * drawn. A user's time sampler runs here, in the caller's scope.
+ */
+export function closedFormDraw(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): ClosedFormDraw | undefined {
+  const { batch, opts } = checkDraw(path, x1, options);
+  return closedFormOf(path, x1, batch, opts);
+}
+
 export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): TrainingDraw {
+  const { batch, opts } = checkDraw(path, x1, options);
+  return tidy(() => {
+    // Built-in schedule: the whole draw is one native call, with the same draws in the same
+    // order (t, then x0) and the same bits as the calls below.
+    const draw = closedFormOf(path, x1, batch, opts);
+    if (draw !== undefined) return affineTrainingDraw(draw);
+    const t = givenOrSampled(opts, batch, x1);
+    const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
+    return { t, ...path.sample(x0, x1, t) };
+  });
+}
+
+function checkDraw(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): { batch: number; opts: Partial<DrawOptions> } {
   if (!(path instanceof GaussianPath)) fail('a GaussianPath (otPath(), an AffinePath, …)', 'path', path);
   const batch = checkInt(asTensor(x1, 'x1').shape[0], 'x1.shape[0]', 1);
   const opts = checkOptions(options, 'options');
   if (opts.timeSampler !== undefined) checkFunction(opts.timeSampler, 'options.timeSampler');
-  return tidy(() => {
-    const sampler = opts.timeSampler ?? defaultSampler;
-    const givenOrSampled = (): Tensor => (opts.t !== undefined ? asTensor(opts.t, 'options.t') : asTensor(sampler(batch, x1.device), 'the times options.timeSampler returned'));
-    const schedule = affineClosedForm(path);
-    if (schedule === undefined) {
-      const t = givenOrSampled();
-      const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
-      return { t, ...path.sample(x0, x1, t) };
-    }
-    // Built-in schedule (and sampler): the whole draw is one native call, with the same draws
-    // in the same order (t, then x0) and the same bits as the calls above.
-    const timeForm = opts.t === undefined ? samplerClosedForm(sampler) : undefined;
-    const t = timeForm !== undefined ? null : givenOrSampled();
-    const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : null;
-    if (x0 !== null) sameShape(x0, x1);
-    if (t !== null) checkTimeShape(t, x1);
-    return affineTrainingDraw(x1, t, x0, timeForm ?? null, schedule);
-  });
+  return { batch, opts };
+}
+
+function givenOrSampled(opts: Partial<DrawOptions>, batch: number, x1: Tensor): Tensor {
+  if (opts.t !== undefined) return asTensor(opts.t, 'options.t');
+  return asTensor((opts.timeSampler ?? defaultSampler)(batch, x1.device), 'the times options.timeSampler returned');
+}
+
+function closedFormOf(path: GaussianPath, x1: Tensor, batch: number, opts: Partial<DrawOptions>): ClosedFormDraw | undefined {
+  const schedule = affineClosedForm(path);
+  if (schedule === undefined) return undefined;
+  const sampler = opts.t === undefined ? samplerClosedForm(opts.timeSampler ?? defaultSampler) : undefined;
+  const t = sampler !== undefined ? null : givenOrSampled(opts, batch, x1);
+  const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : null;
+  if (x0 !== null) sameShape(x0, x1);
+  if (t !== null) checkTimeShape(t, x1);
+  return { x1, t, x0, sampler: sampler ?? null, schedule };
 }

@@ -38,6 +38,13 @@ export interface ModulesBinding {
   modelForward(...args: NativeForwardArgs): Handle;
   /** mseLoss(v(x, t), target) in one call, v checked to have x's shape. */
   modelMseLoss(...args: [...NativeForwardArgs, target: Handle]): Handle;
+  /** mseLoss(v(x_t, t), u_t) of one training draw along a built-in schedule (affineTrainingDraw's arguments), in one call. */
+  modelCfmLoss(
+    id: ModelId, x1: Handle, t: Handle | null, x0: Handle | null,
+    samplerKind: string | null, samplerA: number, samplerB: number,
+    scheduleKind: string, scheduleA: number, scheduleB: number,
+    labels: Handle | null, lowRes: Handle | null,
+  ): Handle;
   /** On the libuv pool with `threads` intra-op threads (null or 0: the worker's own). */
   modelForwardAsync(...args: [...NativeForwardArgs, threads: number | null]): Promise<Handle>;
   /** v and its divergence per sample: exact without probes, Hutchinson's estimate with them. */
@@ -62,7 +69,7 @@ export interface ModulesBinding {
 }
 
 export const MODULES_EXPORTS = exportNames<ModulesBinding>({
-  createMLP: true, createUNet: true, modelForward: true, modelMseLoss: true, modelForwardAsync: true, modelDivergenceAsync: true,
+  createMLP: true, createUNet: true, modelForward: true, modelMseLoss: true, modelCfmLoss: true, modelForwardAsync: true, modelDivergenceAsync: true,
   modelForwardManyAsync: true, modelParameters: true, modelAssign: true, modelSetTraining: true, modelIsTraining: true,
   modelTo: true, modelRelease: true, modelSupportsMergedForward: true, modelForwardBatchInvariant: true, modelForwardMergedAsync: true,
 });

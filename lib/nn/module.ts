@@ -5,6 +5,7 @@
  * train it.
  */
 import { type NativeForwardArgs, native } from '../native';
+import { type ClosedFormDraw, drawArguments } from '../kernels';
 import { type ConversionTarget, resolveTarget } from '../conversion-target';
 import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';
@@ -79,6 +80,17 @@ export class Module<C = unknown> {
   }
 
   /**
+   * @internal The CFM loss mseLoss(forward(x_t, t, cond), u_t) of one training draw along a
+   * built-in schedule, draw included, as one native call (lib/losses/cfm.ts's hot path): the
+   * bits and generator use of affineTrainingDraw followed by forwardMseLoss.
+   */
+  cfmLossOfDraw(draw: ClosedFormDraw, cond: Conditioning): Tensor {
+    const id = this.live('run forward');
+    const [labels, lowRes] = this.conditioningArgs(cond);
+    return new Tensor(native.modelCfmLoss(id, ...drawArguments(draw, 'cfmLoss'), labels, lowRes));
+  }
+
+  /**
    * forward() on the libuv thread pool, so a server keeps answering while the model runs.
    * Grad mode is the caller's at the time of the call. Do not update the parameters (an
    * optimizer step) while it is in flight.
@@ -124,26 +136,32 @@ export class Module<C = unknown> {
     const id = this.live('run forward');
     asTensor(x, 'x');
     asTensor(t, 't');
-    if (cond === null || typeof cond !== 'object') fail('a conditioning object {labels?, lowRes?}', 'cond', cond);
+    const [labels, lowRes] = this.conditioningArgs(cond);
     if (opts === null || typeof opts !== 'object') fail('an options object', 'opts', opts);
-    const labels = cond.labels === undefined ? null : asTensor(cond.labels, 'cond.labels');
-    const lowRes = cond.lowRes === undefined ? null : asTensor(cond.lowRes, 'cond.lowRes');
-    this.checkConditioning(labels, lowRes);
     const xShape = x.shape;
     const tShape = t.shape;
     const tCount = tShape.reduce((a, b) => a * b, 1);
     if (tShape.length > 1 || (tCount !== 1 && tCount !== xShape[0])) {
       throw new ShapeError('ERR_SHAPE', `Expected t of shape [${xShape[0]}] (one time per sample) or a single value for t but received shape [${tShape.join(', ')}]`);
     }
-    if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') {
-      throw new ArgumentError(`Expected an int64 tensor for cond.labels but received a ${labels.dtype} tensor`);
-    }
     let autocast: number | null = null;
     if (opts.autocast !== undefined) {
       if (opts.autocast !== 'bfloat16' && opts.autocast !== 'float16') fail("'bfloat16' or 'float16'", 'opts.autocast', opts.autocast);
       autocast = dtypeCode(opts.autocast);
     }
-    return [id, x._h, t._h, labels === null ? null : labels._h, lowRes === null ? null : lowRes._h, autocast];
+    return [id, x._h, t._h, labels, lowRes, autocast];
+  }
+
+  /** The conditioning's label and low-resolution handles, checked against what this model takes. */
+  private conditioningArgs(cond: Conditioning): [labels: number | null, lowRes: number | null] {
+    if (cond === null || typeof cond !== 'object') fail('a conditioning object {labels?, lowRes?}', 'cond', cond);
+    const labels = cond.labels === undefined ? null : asTensor(cond.labels, 'cond.labels');
+    const lowRes = cond.lowRes === undefined ? null : asTensor(cond.lowRes, 'cond.lowRes');
+    this.checkConditioning(labels, lowRes);
+    if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') {
+      throw new ArgumentError(`Expected an int64 tensor for cond.labels but received a ${labels.dtype} tensor`);
+    }
+    return [labels === null ? null : labels._h, lowRes === null ? null : lowRes._h];
   }
 
   /**

@@ -5,6 +5,7 @@ import { otPath, vpDiffusionPath } from '../../lib/paths/affine-path';
 import { GaussianMixture } from '../../lib/data/gaussian-mixture';
 import { GaussianMixtureMarginal } from '../../lib/paths/gaussian-mixture-marginal';
 import { cfmLoss } from '../../lib/losses/cfm';
+import { drawTraining } from '../../lib/losses/training-draw';
 import { fmLoss } from '../../lib/losses/fm';
 import { logitNormalTime, uniformTime } from '../../lib/losses/time-samplers';
 import type { Conditioning } from '../../lib/nn/velocity-model';
@@ -87,6 +88,37 @@ test('for a native Module the loss is one call (forward + MSE) with the bits and
     const loss = cfmLoss(doubled, path, x1, { x0, t: times });
     t.is(calls, 1);
     t.is(hex(loss), hex(mseLoss(model.forward(xt, times).mul(2), ut)));
+  });
+});
+
+test('along a built-in schedule the native Module loss draws t, x0, x_t and u_t in the same call: the bits, gradients and generator use of the draw, forward and mseLoss made in turn', (t) => {
+  tidy(() => {
+    const model = createMLP({ dim: 2, hidden: [16], activation: 'silu' });
+    const params = model.parameters();
+    const hex = (x: Tensor) => Buffer.from(x.contiguous().data().buffer).toString('hex');
+    const x1 = randn([24, 2]);
+    const cases: [string, Parameters<typeof cfmLoss>[1], Parameters<typeof cfmLoss>[3]][] = [
+      ['OT, t and x0 drawn', otPath({ sigmaMin: 1e-3 }), {}],
+      ['VP, logit-normal times', vpDiffusionPath(), { timeSampler: logitNormalTime({ mean: 0.2, std: 1.1 }) }],
+      ['OT, a user sampler', otPath(), { timeSampler: (n: number) => rand([n]).mul(0.5) }],
+      ['OT, x0 given', otPath(), { x0: randn([24, 2]) }],
+    ];
+    for (const [name, path, opts] of cases) {
+      manualSeed(11);
+      const fused = cfmLoss(model, path, x1, opts);
+      const fusedGrads = grad([fused], params);
+      const after = hex(rand([4]));
+      manualSeed(11);
+      const { t: times, xt, ut } = drawTraining(path, x1, opts);
+      const inTurn = mseLoss(model.forward(xt, times), ut);
+      const inTurnGrads = grad([inTurn], params);
+      t.is(hex(fused), hex(inTurn), `${name}: loss`);
+      inTurnGrads.forEach((g, i) => t.is(hex(fusedGrads[i]), hex(g), `${name}: gradient of parameter ${i}`));
+      t.is(hex(rand([4])), after, `${name}: the generator is left where the calls in turn leave it`);
+    }
+    // The model's conditioning rules hold on the one-call path too.
+    t.throws(() => cfmLoss(model, otPath(), x1, { conditioning: { labels: tensor([0], { dtype: 'int64' }) } }), { code: 'ERR_CONDITIONING', message: /cond\.labels/ });
+    t.throws(() => cfmLoss(model, otPath(), x1, { t: rand([3]) }), { instanceOf: ShapeError, message: /Expected t of shape \[24\]/ });
   });
 });
 
