@@ -17,8 +17,8 @@ async function main({ mode = 'standard' } = {}) {
     python: { kind: 'mlp', hidden: MLP_SMALL },
     cpp: { model: 'mlp', hidden: MLP_SMALL.join(',') },
     batch: size(mode, { quick: 32, standard: 256 }),
-    steps: size(mode, { quick: 2, standard: 300, full: 1000 }),
-    reps: size(mode, { quick: 1, standard: 5, full: 7 }),
+    steps: size(mode, { quick: 2, standard: 200, full: 1000 }),
+    reps: size(mode, { quick: 1, standard: 9, full: 11 }),
   });
   // A quick run without a built C++ baseline has only the PyTorch target to judge.
   const checks = [['flowmatch/PyTorch ≤ 0.8', result.ratio <= 0.8]];

@@ -137,6 +137,9 @@ function scratchDir(name) {
  * Alternates flowmatch, Python and (when given) C++ runs, the C++ loop both as a program and
  * inside a Node process (where built): `warmup` unmeasured rounds,
  * then `reps` measured rounds. `flowmatch()` returns seconds or {seconds, ...extra}.
+ * Each ratio is the median of the rounds' own ratios: a shared VM's speed drifts by a third
+ * over seconds (benchmarks/RESULTS.md), and the runs of one round are next to each other in
+ * time, while the medians of each side's times may come from different minutes.
  */
 async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, reps = 5, warmup = 1, worker }) {
   const fm = [];
@@ -162,11 +165,12 @@ async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, r
       extraCpp = c;
     }
   }
+  const perRound = (other) => median(other.map((o, i) => fm[i] / o));
   const result = {
     name,
     flowmatch_s: median(fm),
     python_s: median(py),
-    ratio: median(fm) / median(py),
+    ratio: perRound(py),
     reps,
     flowmatch_extra: extraFm,
     python_extra: extraPy,
@@ -174,13 +178,13 @@ async function compare({ name, python, pythonArgs = {}, flowmatch: runFm, cpp, r
   };
   if (cc.length > 0) {
     result.cpp_s = median(cc);
-    result.ratio_cpp = median(fm) / median(cc);
+    result.ratio_cpp = perRound(cc);
     result.cpp_extra = extraCpp;
     result.rss_mb.cpp = extraCpp.rss_mb;
   }
   if (cn.length > 0) {
     result.cpp_node_s = median(cn);
-    result.ratio_cpp_node = median(fm) / median(cn);
+    result.ratio_cpp_node = perRound(cn);
   }
   return result;
 }

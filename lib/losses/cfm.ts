@@ -34,16 +34,17 @@ export function checkLossOptions(opts: LossOptions | undefined): Partial<LossOpt
  * paper's loss by 1/d and leaves its minimiser unchanged.
  */
 export function cfmLoss(model: VelocityModel, path: GaussianPath, x1: Tensor, opts: LossOptions = {}): Tensor {
+  const o = checkLossOptions(opts);
+  const m = checkModel(model);
+  // A native Module's forward and the loss in one native call (its own forward(), if a
+  // subclass has one, runs as written); along a built-in schedule and sampler, the draw too,
+  // and then no JS tensor exists to be scoped.
+  const nativeForward = m instanceof Module && m.forward === Module.prototype.forward;
+  if (nativeForward) {
+    const draw = closedFormDraw(path, x1, o);
+    if (draw !== undefined) return m.cfmLossOfDraw(draw, o.conditioning ?? {});
+  }
   return tidy(() => {
-    const o = checkLossOptions(opts);
-    const m = checkModel(model);
-    // A native Module's forward and the loss in one native call (its own forward(), if a
-    // subclass has one, runs as written); along a built-in schedule, the draw too.
-    const nativeForward = m instanceof Module && m.forward === Module.prototype.forward;
-    if (nativeForward) {
-      const draw = closedFormDraw(path, x1, o);
-      if (draw !== undefined) return m.cfmLossOfDraw(draw, o.conditioning ?? {});
-    }
     const { t, xt, ut } = drawTraining(path, x1, o);
     if (nativeForward) return m.forwardMseLoss(xt, t, o.conditioning ?? {}, ut);
     return mseLoss(callModel(m, xt, t, o.conditioning), ut);

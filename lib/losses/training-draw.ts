@@ -29,11 +29,13 @@ const defaultSampler = uniformTime();
 
 /**
  * The draw's inputs when the whole draw can run natively (an affine path with a built-in
- * schedule, whose sample() is its own), checked; undefined otherwise, before anything is
- * drawn. A user's time sampler runs here, in the caller's scope.
+ * schedule, whose sample() is its own, and t given or from a built-in sampler), checked;
+ * undefined otherwise, before anything is drawn. Nothing is created in JS, so the caller
+ * needs no scope.
  */
 export function closedFormDraw(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): ClosedFormDraw | undefined {
   const { batch, opts } = checkDraw(path, x1, options);
+  if (opts.t === undefined && samplerClosedForm(opts.timeSampler ?? defaultSampler) === undefined) return undefined;
   return closedFormOf(path, x1, batch, opts);
 }
 
