@@ -17,8 +17,8 @@ async function main({ mode = 'standard' } = {}) {
     python: { kind: 'mlp', hidden: MLP_LARGE },
     cpp: { model: 'mlp', hidden: MLP_LARGE.join(',') },
     batch: size(mode, { quick: 64, standard: 4096 }),
-    steps: size(mode, { quick: 2, standard: 10, full: 30 }),
-    reps: size(mode, { quick: 1, standard: 3, full: 5 }),
+    steps: size(mode, { quick: 2, standard: 6, full: 30 }),
+    reps: size(mode, { quick: 1, standard: 7, full: 9 }),
   });
   // A quick run without a built C++ baseline has only the PyTorch target to judge.
   const checks = [['flowmatch/PyTorch ≤ 1.0', result.ratio <= 1.0]];
