@@ -310,14 +310,14 @@ Napi::Value modelForward(const Args& a) {
   return a.ret(runForward(modelOf(a, 0), f.x, f.t, f.cond, f.autocast));
 }
 
-// modelMseLoss(id, x, t, labels | null, lowRes | null, autocast | null, target) -> the mean
-// squared error of v(x, t) to target: the CFM loss's forward in one call.
 void checkVelocityShape(const at::Tensor& v, const at::Tensor& x) {
   if (!v.sizes().equals(x.sizes())) {
     throw FlowmatchException("ERR_SHAPE", "Expected a velocity of shape " + c10::str(x.sizes()) + " (the shape of x) for the output of the model but received shape " + c10::str(v.sizes()));
   }
 }
 
+// modelMseLoss(id, x, t, labels | null, lowRes | null, autocast | null, target) -> the mean
+// squared error of v(x, t) to target: the CFM loss's forward in one call.
 Napi::Value modelMseLoss(const Args& a) {
   ForwardArgs f = forwardArgs(a);
   at::Tensor target = a.tensor(6);
