@@ -24,6 +24,14 @@ struct Binding {
   const char* name;
 };
 
+// An optimizer's tensors (optim.cpp): its parameters and each per-parameter state list
+// (Adam's exp_avg, exp_avg_sq and step; SGD's momentum buffers), shared with the handles
+// the JS optimizer owns.
+struct ParameterGroup {
+  std::vector<at::Tensor> params;
+  std::vector<std::vector<at::Tensor>> state;
+};
+
 struct AddonState {
   TensorTable tensors;
   // JS factory (code, message) -> Error instance of the right flowmatch class.
@@ -36,6 +44,9 @@ struct AddonState {
   // TorchScript modules loaded from files (torchscript.cpp), by id.
   std::unordered_map<uint32_t, std::shared_ptr<torch::jit::Module>> scripts;
   uint32_t nextScriptId = 1;
+  // Optimizers' parameter groups by id (optim.cpp): a step reads one id, not every handle.
+  std::unordered_map<uint32_t, ParameterGroup> parameterGroups;
+  uint32_t nextParameterGroupId = 1;
   // JS-defined autograd functions (custom_function.cpp).
   JsFunctionRegistry jsFunctions;
 };

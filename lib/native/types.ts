@@ -14,6 +14,8 @@ export type DTypeCode = number;
 export type ScalarValue = number | boolean;
 /** A model id (native/modules.cpp) or a TorchScript module id (native/torchscript.cpp). */
 export type ModelId = number;
+/** An optimizer's parameters and per-parameter state lists, registered once (native/optim.cpp). */
+export type ParameterGroupId = number;
 /** Bytes handed to native code as they are. */
 export type Bytes = ArrayBufferView;
 

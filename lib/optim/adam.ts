@@ -10,7 +10,7 @@ import { full } from '../creation';
 import { keep } from '../scope';
 import { checkBool, checkNumber, checkOptions, fail } from '../validate';
 import { Optimizer, checkBeta, zerosLikeEach } from './optimizer';
-import { type ParameterSource, handles } from './params';
+import type { ParameterSource } from './params';
 
 export interface AdamOptions {
   /** Default 1e-3. */
@@ -59,8 +59,11 @@ export class Adam extends Optimizer {
     return this.steps[0].item() as number;
   }
 
-  protected update(params: number[]): void {
-    native.adamStep(params, handles(this.expAvg), handles(this.expAvgSq), handles(this.steps), this.lrValue, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.maximize);
+  protected update(group: number): void {
+    native.adamStep(group, this.lrValue, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.maximize);
+  }
+  protected groupState(): Tensor[][] {
+    return [this.expAvg, this.expAvgSq, this.steps];
   }
 
   protected stateTensors(): Record<string, Tensor[]> {

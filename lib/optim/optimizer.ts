@@ -21,6 +21,9 @@ export abstract class Optimizer {
   readonly params: Tensor[];
   protected lrValue: number;
   private disposed = false;
+  // The parameters and state lists as one native group (0 until first used: a subclass's
+  // state exists only after super()). It holds the tensors until dispose().
+  private groupId = 0;
 
   constructor(params: ParameterSource, lr: number) {
     this.params = parameterList(params);
@@ -40,16 +43,34 @@ export abstract class Optimizer {
 
   /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
-    native.zeroGrad(handles(this.params));
+    native.zeroGrad(this.group('zeroGrad'));
   }
 
   /** One update of every parameter that has a gradient. */
   step(): void {
-    if (this.disposed) throw new DisposedError('ERR_DISPOSED', 'Cannot step: the optimizer was disposed');
-    this.update(handles(this.params));
+    this.update(this.group('step'));
   }
 
-  protected abstract update(params: number[]): void;
+  /**
+   * The native group, checked: a disposed optimizer or parameter handle is refused, as if
+   * its handles were passed again.
+   */
+  private group(what: string): number {
+    if (this.disposed) throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: the optimizer was disposed`);
+    for (let i = 0; i < this.params.length; i++) {
+      if (this.params[i]._h === 0) throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: parameter ${i} is a disposed tensor`);
+    }
+    if (this.groupId === 0) {
+      const [a = null, b = null, c = null] = this.groupState().map(handles);
+      this.groupId = native.parameterGroupCreate(handles(this.params), a, b, c);
+    }
+    return this.groupId;
+  }
+
+  /** The id of the native group whose tensors a step updates. */
+  protected abstract update(group: number): void;
+  /** The per-parameter state lists in the order the native step reads them. */
+  protected abstract groupState(): Tensor[][];
   /** The state tensors per parameter, by name. */
   protected abstract stateTensors(): Record<string, Tensor[]>;
   protected abstract numbers(): Record<string, number>;
@@ -90,10 +111,12 @@ export abstract class Optimizer {
     this.setNumbers(state.numbers);
   }
 
-  /** Releases the state tensors (not the parameters). */
+  /** Releases the state tensors and the native group (not the parameters). */
   dispose(): void {
     if (this.disposed) return;
     for (const list of Object.values(this.stateTensors())) for (const t of list) t.dispose();
+    if (this.groupId !== 0) native.parameterGroupRelease(this.groupId);
+    this.groupId = 0;
     this.disposed = true;
   }
 }

@@ -8,7 +8,7 @@ import { Tensor } from '../tensor';
 import { ArgumentError } from '../errors';
 import { checkBool, checkNumber, checkOptions, fail } from '../validate';
 import { Optimizer, zerosLikeEach } from './optimizer';
-import { type ParameterSource, handles } from './params';
+import type { ParameterSource } from './params';
 
 export interface SGDOptions {
   /** Default 1e-3 (PyTorch's). */
@@ -46,9 +46,12 @@ export class SGD extends Optimizer {
     this.seeded = this.params.map(() => 0);
   }
 
-  protected update(params: number[]): void {
-    const flags = native.sgdStep(params, handles(this.buffers), this.seeded, this.lrValue, this.momentum, this.dampening, this.weightDecay, this.nesterov, this.maximize);
+  protected update(group: number): void {
+    const flags = native.sgdStep(group, this.seeded, this.lrValue, this.momentum, this.dampening, this.weightDecay, this.nesterov, this.maximize);
     this.seeded = flags.map(Number);
+  }
+  protected groupState(): Tensor[][] {
+    return this.momentum === 0 ? [] : [this.buffers];
   }
 
   protected stateTensors(): Record<string, Tensor[]> {

@@ -103,6 +103,35 @@ test('parameters without a gradient are left alone; zeroGrad drops gradients', (
   fm.dispose([a, b]);
 });
 
+test('the native parameter group shares its tensors with the optimizer: state loaded after the first step is what the next step reads; disposed parameters and optimizers are refused', (t) => {
+  for (const make of [(p: fm.Tensor) => new Adam([p], { lr: 0.05 }), (p: fm.Tensor) => new SGD([p], { lr: 0.1, momentum: 0.9 })]) {
+    const a = param();
+    const optA = make(a);
+    setGrad(a, GRADS[0]);
+    optA.step();
+    const saved = optA.stateDict();
+    // b's optimizer has stepped (its group exists) on another gradient before the load.
+    const b = fm.keep(fm.noGrad(() => a.detach().clone()).requiresGrad_());
+    const optB = make(b);
+    setGrad(b, [5, 5, 5]);
+    optB.step();
+    fm.noGrad(() => b.copy_(a));
+    optB.loadStateDict(saved);
+    setGrad(a, GRADS[1]);
+    setGrad(b, GRADS[1]);
+    optA.step();
+    optB.step();
+    assertClose(t, b.data(), a.data(), 0, 0, optA.constructor.name);
+    b.dispose();
+    t.throws(() => optB.step(), { code: 'ERR_DISPOSED', message: /parameter 0 is a disposed tensor/ });
+    t.throws(() => optB.zeroGrad(), { code: 'ERR_DISPOSED', message: /zeroGrad: parameter 0/ });
+    optA.dispose();
+    t.throws(() => optA.step(), { code: 'ERR_DISPOSED', message: /the optimizer was disposed/ });
+    optB.dispose();
+    fm.dispose([saved.tensors, a]);
+  }
+});
+
 test('clipGradNorm equals the closed form (2-norm and infinity norm)', (t) => {
   const a = param();
   const b = param([0, 0]);
