@@ -61,16 +61,16 @@ export class Module<C = unknown> {
   // ---- forward ----------------------------------------------------------------------
 
   /** v(x, t): x [N, ...], t float [N] (or one value shared by the batch). */
-  forward(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Tensor {
-    return new Tensor(native.modelForward(...this.forwardArgs(x, t, cond, opts)));
+  forward(x: Tensor, t: Tensor, conditioning: Conditioning = {}, opts: ForwardOptions = {}): Tensor {
+    return new Tensor(native.modelForward(...this.forwardArgs(x, t, conditioning, opts)));
   }
 
   /**
-   * @internal mseLoss(forward(x, t, cond), target) as one native call: the CFM loss's hot
+   * @internal mseLoss(forward(x, t, conditioning), target) as one native call: the CFM loss's hot
    * path (lib/losses/cfm.ts), with forward()'s checks and the loss's shape check.
    */
-  forwardMseLoss(x: Tensor, t: Tensor, cond: Conditioning, target: Tensor): Tensor {
-    const args = this.forwardArgs(x, t, cond, {});
+  forwardMseLoss(x: Tensor, t: Tensor, conditioning: Conditioning, target: Tensor): Tensor {
+    const args = this.forwardArgs(x, t, conditioning, {});
     const want = x.shape;
     const got = asTensor(target, 'target').shape;
     if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
@@ -80,13 +80,13 @@ export class Module<C = unknown> {
   }
 
   /**
-   * @internal The CFM loss mseLoss(forward(x_t, t, cond), u_t) of one training draw along a
+   * @internal The CFM loss mseLoss(forward(x_t, t, conditioning), u_t) of one training draw along a
    * built-in schedule, draw included, as one native call (lib/losses/cfm.ts's hot path): the
    * bits and generator use of affineTrainingDraw followed by forwardMseLoss.
    */
-  cfmLossOfDraw(draw: ClosedFormDraw, cond: Conditioning): Tensor {
+  cfmLossOfDraw(draw: ClosedFormDraw, conditioning: Conditioning): Tensor {
     const id = this.live('run forward');
-    const [labels, lowRes] = this.conditioningArgs(cond);
+    const [labels, lowRes] = this.conditioningArgs(conditioning);
     return new Tensor(native.modelCfmLoss(id, ...drawArguments(draw, 'cfmLoss'), labels, lowRes));
   }
 
@@ -95,8 +95,8 @@ export class Module<C = unknown> {
    * Grad mode is the caller's at the time of the call. Do not update the parameters (an
    * optimizer step) while it is in flight.
    */
-  async forwardAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, opts: ForwardOptions = {}): Promise<Tensor> {
-    const args = this.forwardArgs(x, t, cond, opts);
+  async forwardAsync(x: Tensor, t: Tensor, conditioning: Conditioning = {}, opts: ForwardOptions = {}): Promise<Tensor> {
+    const args = this.forwardArgs(x, t, conditioning, opts);
     const handle = await runForwardJob((threads) => native.modelForwardAsync(...args, threads));
     return new Tensor(handle);
   }
@@ -106,8 +106,8 @@ export class Module<C = unknown> {
    * entry runs as its own forward on its own rows, so its bits never depend on the others.
    * Without grad; conditioning is given for every entry or for none.
    */
-  async forwardManyAsync(entries: { x: Tensor; t: Tensor; cond?: Conditioning }[]): Promise<Tensor[]> {
-    const checked = entries.map((e) => this.forwardArgs(e.x, e.t, e.cond ?? {}, {}));
+  async forwardManyAsync(entries: { x: Tensor; t: Tensor; conditioning?: Conditioning }[]): Promise<Tensor[]> {
+    const checked = entries.map((e) => this.forwardArgs(e.x, e.t, e.conditioning ?? {}, {}));
     const column = (i: 3 | 4): number[] | null => {
       const values = checked.map((c) => c[i]);
       if (values.every((v) => v === null)) return null;
@@ -125,18 +125,18 @@ export class Module<C = unknown> {
    * exact (one VJP per element of a sample) without probes, Hutchinson's estimate with them,
    * in lib/likelihood/divergence.ts's order of operations. Both come back detached.
    */
-  async velocityDivergenceAsync(x: Tensor, t: Tensor, cond: Conditioning = {}, probes: Tensor[] | null = null): Promise<[Tensor, Tensor]> {
-    const args = this.forwardArgs(x, t, cond, {});
+  async velocityDivergenceAsync(x: Tensor, t: Tensor, conditioning: Conditioning = {}, probes: Tensor[] | null = null): Promise<[Tensor, Tensor]> {
+    const args = this.forwardArgs(x, t, conditioning, {});
     const probeHandles = probes === null ? null : probes.map((p, i) => asTensor(p, `probes[${i}]`)._h);
     const [v, div] = await runForwardJob((threads) => native.modelDivergenceAsync(...args, threads, probeHandles));
     return [new Tensor(v), new Tensor(div)];
   }
 
-  private forwardArgs(x: Tensor, t: Tensor, cond: Conditioning, opts: ForwardOptions): NativeForwardArgs {
+  private forwardArgs(x: Tensor, t: Tensor, conditioning: Conditioning, opts: ForwardOptions): NativeForwardArgs {
     const id = this.live('run forward');
     asTensor(x, 'x');
     asTensor(t, 't');
-    const [labels, lowRes] = this.conditioningArgs(cond);
+    const [labels, lowRes] = this.conditioningArgs(conditioning);
     if (opts === null || typeof opts !== 'object') fail('an options object', 'opts', opts);
     const xShape = x.shape;
     const tShape = t.shape;
@@ -153,13 +153,13 @@ export class Module<C = unknown> {
   }
 
   /** The conditioning's label and low-resolution handles, checked against what this model takes. */
-  private conditioningArgs(cond: Conditioning): [labels: number | null, lowRes: number | null] {
-    if (cond === null || typeof cond !== 'object') fail('a conditioning object {labels?, lowRes?}', 'cond', cond);
-    const labels = cond.labels === undefined ? null : asTensor(cond.labels, 'cond.labels');
-    const lowRes = cond.lowRes === undefined ? null : asTensor(cond.lowRes, 'cond.lowRes');
+  private conditioningArgs(conditioning: Conditioning): [labels: number | null, lowRes: number | null] {
+    if (conditioning === null || typeof conditioning !== 'object') fail('a conditioning object {labels?, lowRes?}', 'conditioning', conditioning);
+    const labels = conditioning.labels === undefined ? null : asTensor(conditioning.labels, 'conditioning.labels');
+    const lowRes = conditioning.lowRes === undefined ? null : asTensor(conditioning.lowRes, 'conditioning.lowRes');
     this.checkConditioning(labels, lowRes);
     if (labels !== null && labels.dtype !== 'int64' && labels.dtype !== 'int32') {
-      throw new ArgumentError(`Expected an int64 tensor for cond.labels but received a ${labels.dtype} tensor`);
+      throw new ArgumentError(`Expected an int64 tensor for conditioning.labels but received a ${labels.dtype} tensor`);
     }
     return [labels === null ? null : labels._h, lowRes === null ? null : lowRes._h];
   }
@@ -169,8 +169,8 @@ export class Module<C = unknown> {
    * does not use is an error, never silently ignored. Subclasses say what they take.
    */
   protected checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
-    if (labels !== null) fail('no labels (this model is unconditional)', 'cond.labels', labels, 'ERR_CONDITIONING');
-    if (lowRes !== null) fail('no lowRes (this model takes no conditioning image)', 'cond.lowRes', lowRes, 'ERR_CONDITIONING');
+    if (labels !== null) fail('no labels (this model is unconditional)', 'conditioning.labels', labels, 'ERR_CONDITIONING');
+    if (lowRes !== null) fail('no lowRes (this model takes no conditioning image)', 'conditioning.lowRes', lowRes, 'ERR_CONDITIONING');
   }
 
   /**

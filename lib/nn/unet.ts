@@ -23,7 +23,7 @@ export interface UNetConfig {
   /** Learned convolutions for up/downsampling (default true). */
   convResample?: boolean;
   /**
-   * Class-conditional with this many classes: forward() then needs cond.labels. The label
+   * Class-conditional with this many classes: forward() then needs conditioning.labels. The label
    * embedding has numClasses + 1 rows, row numClasses the null class (label numClasses
    * means "no label", the unconditional branch of classifier-free guidance), unless
    * nullClass is false.
@@ -45,7 +45,7 @@ export interface UNetConfig {
   useNewAttentionOrder?: boolean;
   /**
    * Channels of a conditioning image concatenated to x along channels (super-resolution).
-   * forward() takes it as cond.lowRes and upsamples it bilinearly to x's size.
+   * forward() takes it as conditioning.lowRes and upsamples it bilinearly to x's size.
    */
   condChannels?: number;
   /** Only needed to convert a string attentionResolutions; otherwise ignored. */
@@ -138,12 +138,12 @@ export class UNet extends Module<ResolvedUNetConfig> {
 
   protected override checkConditioning(labels: Tensor | null, lowRes: Tensor | null): void {
     const { num_classes: classes, cond_channels: condChannels } = this.config;
-    if (classes === 0 && labels !== null) fail('no labels (this U-Net is unconditional: build it with numClasses to condition on classes)', 'cond.labels', labels, 'ERR_CONDITIONING');
+    if (classes === 0 && labels !== null) fail('no labels (this U-Net is unconditional: build it with numClasses to condition on classes)', 'conditioning.labels', labels, 'ERR_CONDITIONING');
     if (classes > 0 && labels === null) {
       const branch = this.nullLabel === undefined ? 'it has no null class, so no unconditional branch' : `labels equal to ${classes} select the null class`;
-      fail(`an int64 tensor of labels in 0..${classes - 1} (this U-Net is class-conditional; ${branch})`, 'cond.labels', undefined, 'ERR_CONDITIONING');
+      fail(`an int64 tensor of labels in 0..${classes - 1} (this U-Net is class-conditional; ${branch})`, 'conditioning.labels', undefined, 'ERR_CONDITIONING');
     }
-    if (condChannels === 0 && lowRes !== null) fail('no lowRes (this U-Net takes no conditioning image: build it with condChannels)', 'cond.lowRes', lowRes, 'ERR_CONDITIONING');
+    if (condChannels === 0 && lowRes !== null) fail('no lowRes (this U-Net takes no conditioning image: build it with condChannels)', 'conditioning.lowRes', lowRes, 'ERR_CONDITIONING');
   }
 
   /**

@@ -33,7 +33,7 @@ import { asyncForwardOptions } from '../nn/forward-queue';
 interface Evaluation {
   x: Tensor;
   t: Tensor;
-  cond: Conditioning | undefined;
+  conditioning: Conditioning | undefined;
   resolve: (v: Tensor) => void;
   reject: (e: unknown) => void;
 }
@@ -85,9 +85,9 @@ export class BatchedModel {
     if (this.waiting.length > 0) this.schedule();
   }
 
-  forwardAsync(x: Tensor, t: Tensor, cond?: Conditioning): Promise<Tensor> {
+  forwardAsync(x: Tensor, t: Tensor, conditioning?: Conditioning): Promise<Tensor> {
     const result = new Promise<Tensor>((resolve, reject) => {
-      this.waiting.push({ x, t, cond, resolve, reject });
+      this.waiting.push({ x, t, conditioning, resolve, reject });
     });
     this.schedule();
     return result.then((v) => {
@@ -126,10 +126,10 @@ export class BatchedModel {
 
   private async run(round: Evaluation[]): Promise<void> {
     try {
-      const plain = round.every((e) => e.cond === undefined || (e.cond.labels === undefined && e.cond.lowRes === undefined));
+      const plain = round.every((e) => e.conditioning === undefined || (e.conditioning.labels === undefined && e.conditioning.lowRes === undefined));
       const out = this.merge && plain
         ? await this.model.forwardMergedAsync(round.map((e) => ({ x: e.x, t: e.t })))
-        : await this.model.forwardManyAsync(round.map((e) => ({ x: e.x, t: e.t, cond: e.cond })));
+        : await this.model.forwardManyAsync(round.map((e) => ({ x: e.x, t: e.t, conditioning: e.conditioning })));
       this.onJob?.(round.length, round.reduce((sum, e) => sum + e.x.shape[0], 0));
       round.forEach((e, i) => e.resolve(out[i]));
     } catch (e) {

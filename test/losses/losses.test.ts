@@ -117,7 +117,7 @@ test('along a built-in schedule the native Module loss draws t, x0, x_t and u_t 
       t.is(hex(rand([4])), after, `${name}: the generator is left where the calls in turn leave it`);
     }
     // The model's conditioning rules hold on the one-call path too.
-    t.throws(() => cfmLoss(model, otPath(), x1, { conditioning: { labels: tensor([0], { dtype: 'int64' }) } }), { code: 'ERR_CONDITIONING', message: /cond\.labels/ });
+    t.throws(() => cfmLoss(model, otPath(), x1, { conditioning: { labels: tensor([0], { dtype: 'int64' }) } }), { code: 'ERR_CONDITIONING', message: /conditioning\.labels/ });
     t.throws(() => cfmLoss(model, otPath(), x1, { t: rand([3]) }), { instanceOf: ShapeError, message: /Expected t of shape \[24\]/ });
   });
 });

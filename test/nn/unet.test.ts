@@ -164,7 +164,7 @@ test('output shapes, conditioning and the null class', (t) => {
     t.deepEqual(v.shape, [2, 3, 16, 16]);
     // A class-conditional model never runs without labels; the null class is asked for by its label.
     t.is(model.nullLabel, 3);
-    t.throws(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes }), { instanceOf: fm.ArgumentError, code: 'ERR_CONDITIONING', message: /null class.*for cond\.labels/ });
+    t.throws(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes }), { instanceOf: fm.ArgumentError, code: 'ERR_CONDITIONING', message: /null class.*for conditioning\.labels/ });
     const nullClass = fm.noGrad(() => model.forward(x, fm.tensor([0.3, 0.3]), { lowRes, labels: fm.tensor([3, 3], { dtype: 'int64' }) }));
     t.deepEqual(nullClass.shape, [2, 3, 16, 16]);
     t.throws(() => model.forward(x, fm.rand([2]), { lowRes, labels: fm.tensor([0, 4], { dtype: 'int64' }) }), { instanceOf: fm.ShapeError, message: /label 4 is out of range/ });
