@@ -74,9 +74,9 @@ const ParameterGroup& groupWithState(const Args& a, size_t i, size_t lists, cons
 // bias correction.
 Napi::Value adamStep(const Args& a) {
   at::NoGradGuard noGrad;
-  const ParameterGroup& g = groupWithState(a, 0, 3, "adamStep");
   double lr = a.number(1), beta1 = a.number(2), beta2 = a.number(3), eps = a.number(4), wd = a.number(5);
   bool decoupled = a.flag(6), maximize = a.flag(7);
+  const ParameterGroup& g = groupWithState(a, 0, 3, "adamStep");
   WithGrad live = withGrad(g.params);
   if (live.params.empty()) return a.env().Undefined();
   auto expAvg = pick(g.state[0], live);
@@ -97,15 +97,17 @@ Napi::Value adamStep(const Args& a) {
 // use buf = momentum·buf + (1 − dampening)·g. Returns the updated hasBuffers flags.
 Napi::Value sgdStep(const Args& a) {
   at::NoGradGuard noGrad;
-  const ParameterGroup& g = groupOf(a, 0);
-  const std::vector<at::Tensor>& params = g.params;
+  // The flags' array may hold getters that run JS (and could release the group), so every
+  // argument is read before the group is looked up.
   std::vector<int64_t> seeded = a.ints(1, kMaxListLength);
   double lr = a.number(2), momentum = a.number(3), dampening = a.number(4), wd = a.number(5);
+  bool nesterov = a.flag(6), maximize = a.flag(7);
+  const ParameterGroup& g = groupOf(a, 0);
+  const std::vector<at::Tensor>& params = g.params;
   if ((momentum != 0 && g.state.size() != 1) || seeded.size() != params.size()) {
     throw FlowmatchException("ERR_INVALID_ARGUMENT", "sgdStep: one momentum buffer and flag per parameter");
   }
   std::vector<at::Tensor> buffers = momentum != 0 ? g.state[0] : std::vector<at::Tensor>{};
-  bool nesterov = a.flag(6), maximize = a.flag(7);
   Napi::Array flags = Napi::Array::New(a.env(), params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor p = params[i];

@@ -167,6 +167,13 @@ for (const op of ['permute', 'flip', 'reshape', 'view', 'expand', 'repeat', 'squ
   const x = fresh();
   results['options-getter'] = outcome(() => x.sum([0], { get keepdim() { x.dispose(); return true; } }).shape);
 }
+{ // SGD's flags array with a getter that disposes the optimizer, whose native group the step reads.
+  const p = fm.keep(fm.ones([3]).requiresGrad_());
+  const opt = new fm.SGD([p], { lr: 0.1, momentum: 0.9 });
+  p.grad = fm.keep(fm.ones([3]));
+  opt.step();
+  results['sgd-group-released'] = outcome(() => native.sgdStep(opt.groupId, trapped([1], () => opt.dispose()), 0.1, 0.9, 0, 0, false, false));
+}
 for (const h of hold) h.dispose();
 console.log(JSON.stringify(results));
 `);
@@ -192,6 +199,8 @@ console.log(JSON.stringify(results));
   t.like(results['api-proxy-huge'], { ok: false, flowmatch: true, code: 'ERR_SHAPE' });
   t.true(results.proxyReadsBounded as unknown as boolean);
   t.like(results['options-getter'], { ok: false, flowmatch: true, code: 'ERR_DISPOSED' });
+  t.like(results['sgd-group-released'], { ok: false, flowmatch: true, code: 'ERR_DISPOSED' });
+  t.regex(results['sgd-group-released'].message as string, /the optimizer was disposed/);
 });
 
 test('terminating a worker while its forwardAsync runs never aborts the process (8 runs)', async (t) => {
