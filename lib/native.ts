@@ -21,7 +21,7 @@ import { OT_EXPORTS, type OtBinding } from './native/ot';
 import { RUNTIME_EXPORTS, type RuntimeBinding } from './native/runtime';
 import { TORCHSCRIPT_EXPORTS, type TorchScriptBinding } from './native/torchscript';
 
-export type { Handle } from './native/types';
+export type { Handle, ParameterGroupId } from './native/types';
 export type { NativeForwardArgs } from './native/modules';
 
 /** Every function the addon exports, with its exact parameter and result types. */

@@ -35,8 +35,7 @@ const defaultSampler = uniformTime();
  */
 export function closedFormDraw(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): ClosedFormDraw | undefined {
   const { batch, opts } = checkDraw(path, x1, options);
-  if (opts.t === undefined && samplerClosedForm(opts.timeSampler ?? defaultSampler) === undefined) return undefined;
-  return closedFormOf(path, x1, batch, opts);
+  return closedFormOf(path, x1, batch, opts, false);
 }
 
 export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOptions | undefined): TrainingDraw {
@@ -44,7 +43,7 @@ export function drawTraining(path: GaussianPath, x1: Tensor, options: DrawOption
   return tidy(() => {
     // Built-in schedule: the whole draw is one native call, with the same draws in the same
     // order (t, then x0) and the same bits as the calls below.
-    const draw = closedFormOf(path, x1, batch, opts);
+    const draw = closedFormOf(path, x1, batch, opts, true);
     if (draw !== undefined) return affineTrainingDraw(draw);
     const t = givenOrSampled(opts, batch, x1);
     const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : randnLike(x1);
@@ -65,10 +64,12 @@ function givenOrSampled(opts: Partial<DrawOptions>, batch: number, x1: Tensor): 
   return asTensor((opts.timeSampler ?? defaultSampler)(batch, x1.device), 'the times options.timeSampler returned');
 }
 
-function closedFormOf(path: GaussianPath, x1: Tensor, batch: number, opts: Partial<DrawOptions>): ClosedFormDraw | undefined {
+/** The native draw's inputs, or undefined; `runSampler`: a user's time sampler may run here (in a scope). */
+function closedFormOf(path: GaussianPath, x1: Tensor, batch: number, opts: Partial<DrawOptions>, runSampler: boolean): ClosedFormDraw | undefined {
   const schedule = affineClosedForm(path);
   if (schedule === undefined) return undefined;
   const sampler = opts.t === undefined ? samplerClosedForm(opts.timeSampler ?? defaultSampler) : undefined;
+  if (opts.t === undefined && sampler === undefined && !runSampler) return undefined;
   const t = sampler !== undefined ? null : givenOrSampled(opts, batch, x1);
   const x0 = opts.x0 !== undefined ? asTensor(opts.x0, 'options.x0') : null;
   if (x0 !== null) sameShape(x0, x1);

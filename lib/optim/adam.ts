@@ -4,7 +4,7 @@
  * bias-corrected m̂, v̂. Adam adds weightDecay·p to g (L2); AdamW multiplies p by
  * (1 − lr·weightDecay) first (decoupled).
  */
-import { native } from '../native';
+import { type ParameterGroupId, native } from '../native';
 import { Tensor } from '../tensor';
 import { full } from '../creation';
 import { keep } from '../scope';
@@ -59,7 +59,7 @@ export class Adam extends Optimizer {
     return this.steps[0].item() as number;
   }
 
-  protected update(group: number): void {
+  protected update(group: ParameterGroupId): void {
     native.adamStep(group, this.lrValue, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.maximize);
   }
   protected groupState(): Tensor[][] {

@@ -2,7 +2,7 @@
  * The optimizer base: a parameter list, a learning rate, and per-parameter state held in
  * tensors this optimizer owns. step() is one native call over all parameters.
  */
-import { native } from '../native';
+import { type ParameterGroupId, native } from '../native';
 import { Tensor, asTensor } from '../tensor';
 import { keep } from '../scope';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
@@ -55,7 +55,7 @@ export abstract class Optimizer {
    * The native group, checked: a disposed optimizer or parameter handle is refused, as if
    * its handles were passed again.
    */
-  private group(what: string): number {
+  private group(what: string): ParameterGroupId {
     if (this.disposed) throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: the optimizer was disposed`);
     for (let i = 0; i < this.params.length; i++) {
       if (this.params[i]._h === 0) throw new DisposedError('ERR_DISPOSED', `Cannot ${what}: parameter ${i} is a disposed tensor`);
@@ -68,7 +68,7 @@ export abstract class Optimizer {
   }
 
   /** The id of the native group whose tensors a step updates. */
-  protected abstract update(group: number): void;
+  protected abstract update(group: ParameterGroupId): void;
   /** The per-parameter state lists in the order the native step reads them. */
   protected abstract groupState(): Tensor[][];
   /** The state tensors per parameter, by name. */

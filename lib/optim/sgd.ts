@@ -3,7 +3,7 @@
  * b ← g on the first step and b ← momentum·b + (1 − dampening)·g after; g ← b, or
  * g + momentum·b with Nesterov; p ← p − lr·g.
  */
-import { native } from '../native';
+import { type ParameterGroupId, native } from '../native';
 import { Tensor } from '../tensor';
 import { ArgumentError } from '../errors';
 import { checkBool, checkNumber, checkOptions, fail } from '../validate';
@@ -46,7 +46,7 @@ export class SGD extends Optimizer {
     this.seeded = this.params.map(() => 0);
   }
 
-  protected update(group: number): void {
+  protected update(group: ParameterGroupId): void {
     const flags = native.sgdStep(group, this.seeded, this.lrValue, this.momentum, this.dampening, this.weightDecay, this.nesterov, this.maximize);
     this.seeded = flags.map(Number);
   }

@@ -91,7 +91,7 @@ test('for a native Module the loss is one call (forward + MSE) with the bits and
   });
 });
 
-test('along a built-in schedule the native Module loss draws t, x0, x_t and u_t in the same call: the bits, gradients and generator use of the draw, forward and mseLoss made in turn', (t) => {
+test('along a built-in schedule the native Module loss (one native call with a built-in sampler, the draw included) has the bits, gradients and generator use of the draw, forward and mseLoss made in turn', (t) => {
   tidy(() => {
     const model = createMLP({ dim: 2, hidden: [16], activation: 'silu' });
     const params = model.parameters();
