@@ -211,7 +211,7 @@ function report(result) {
 
 /**
  * Command-line entry of one benchmark file: `--quick` (smoke sizes), `--full` (the
- * issue's sizes even where they take long), `--json FILE` (write the result there).
+ * full sizes its header names, even where they take long), `--json FILE` (write the result there).
  */
 function cli(mod, main) {
   if (require.main !== mod) return;

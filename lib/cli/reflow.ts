@@ -1,6 +1,7 @@
 /**
  * `flowmatch reflow --run DIR`: rectifies a trained run (Liu et al. 2022). The run's model
- * solves its ODE from noise (dopri5) into pairs, and a student of the same architecture,
+ * solves its ODE from its own source noise, N(0, σ_0²·I) with σ_0 its path's priorStd
+ * (dopri5), into pairs, and a student of the same architecture,
  * started from its weights, is trained on the straight interpolation between them: a new
  * run folder whose config.json is the teacher's spec with the straight path (condot), so
  * `sample`, `eval` and `nll` read it like any run; reflow.json records how it was made.
@@ -61,6 +62,8 @@ export async function reflowCommand(argv: string[]): Promise<number> {
         teacher: teacher.model,
         student,
         shape: sampleShape(spec),
+        // A VE teacher starts from N(0, σ_max²·I); the student learns from N(0, I).
+        teacherPriorStd: teacher.path.priorStd,
         pairs: (o.pairs as number | undefined) ?? 10000,
         batchSize: spec.batchSize,
         rounds,
@@ -79,7 +82,7 @@ export async function reflowCommand(argv: string[]): Promise<number> {
         onWarning: (message) => process.stderr.write(`flowmatch reflow: ${message}\n`),
       });
       const phases = result.phases.map((p) => ({ phase: p.phase, round: p.round, generationNfe: p.generationNfe, steps: p.train.step, finalLoss: p.train.finalLoss, seconds: p.train.seconds }));
-      const record = { teacher: teacher.source, pairs: (o.pairs as number | undefined) ?? 10000, rounds, distill: o.distill === true, phases };
+      const record = { teacher: teacher.source, teacherPriorStd: teacher.path.priorStd, pairs: (o.pairs as number | undefined) ?? 10000, rounds, distill: o.distill === true, phases };
       writeFileAtomicSync(path.join(out, REFLOW_FILE), JSON.stringify(record, null, 2) + '\n');
       printResult(o.json === true, { out, ...record }, () =>
         [

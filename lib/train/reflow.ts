@@ -31,6 +31,13 @@ export interface ReflowOptions extends Omit<TrainOptions, 'model' | 'path' | 'da
   shape: number[];
   /** Draws n starting points of the ODE (default N(0, I) of `shape`): the source the teacher was trained from. */
   source?: (n: number) => Tensor;
+  /**
+   * σ_0 of a teacher trained from N(0, σ_0²·I) (its path's priorStd: σ_max for the reversed
+   * VE diffusion; default 1); not with `source`. The first round's pairs are (z, Z_1(σ_0·z))
+   * with z ~ N(0, I): a coupling of N(0, I) and the data, so the student samples from
+   * N(0, I) like every straight-path run.
+   */
+  teacherPriorStd?: number;
   /** Pairs generated per round (default 10000). */
   pairs?: number;
   batchSize?: number;
@@ -71,7 +78,7 @@ export function straightPath(): AffinePath {
 /** Reflow rounds (and an optional distillation) from `teacher` into `student`, which is trained in place. */
 export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
   checkOptions(options, 'options');
-  const { teacher, student, shape: given, source: drawSource, pairs: p, batchSize: b, rounds: r, distill, distillSteps, initFromTeacher, rtol, atol, generationBatchSize, onPhase, outDir, ...trainRest } = options;
+  const { teacher, student, shape: given, source: drawSource, teacherPriorStd, pairs: p, batchSize: b, rounds: r, distill, distillSteps, initFromTeacher, rtol, atol, generationBatchSize, onPhase, outDir, ...trainRest } = options;
   checkModel(teacher);
   if (student === null || typeof student !== 'object' || typeof (student as Module).parameters !== 'function') throw new ArgumentError('Expected a flowmatch Module for student but received ' + typeof student);
   const shape = checkShape(given, 'shape');
@@ -84,6 +91,8 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
   const chunk = checkInt(generationBatchSize ?? 1000, 'generationBatchSize', 1);
   const seed = checkInt(trainRest.seed ?? 0, 'seed', 0);
   if (drawSource !== undefined) checkFunction(drawSource, 'source');
+  if (drawSource !== undefined && teacherPriorStd !== undefined) throw new ArgumentError('Expected either source or teacherPriorStd but received both');
+  const teacherScale = checkNumber(teacherPriorStd ?? 1, 'teacherPriorStd', { positive: true, finite: true });
   const draw = (size: number): Tensor => {
     if (drawSource === undefined) return randn([size, ...shape]);
     const x0: unknown = drawSource(size);
@@ -109,7 +118,8 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
     const source: VelocityModel = round === 1 ? teacher : student;
     // Each phase's pairs come from their own seed, so a rerun draws the same noise.
     manualSeed(seed + 104729 * round);
-    const { pairs: data, nfe } = generatePairs(source, pairs, draw, chunk, tol);
+    // Only the teacher starts from σ_0·z; the student's own flow starts from z.
+    const { pairs: data, nfe } = generatePairs(source, pairs, draw, round === 1 ? teacherScale : 1, chunk, tol);
     try {
       const loader = new DataLoader({ x: data }, { batchSize, seed: seed + round });
       const last = round === total;
@@ -137,8 +147,11 @@ export async function reflow(options: ReflowOptions): Promise<ReflowResult> {
   return { phases };
 }
 
-/** n pairs [n, 2, …shape] (x0 then x1) from the flow's dopri5 solves, and the mean NFE per batch. */
-function generatePairs(model: VelocityModel, n: number, draw: (size: number) => Tensor, chunk: number, tol: { rtol: number; atol: number }): { pairs: Tensor; nfe: number } {
+/**
+ * n pairs [n, 2, …shape] (z then x1 = Z_1(scale·z)) from the flow's dopri5 solves, and the
+ * mean NFE per batch.
+ */
+function generatePairs(model: VelocityModel, n: number, draw: (size: number) => Tensor, scale: number, chunk: number, tol: { rtol: number; atol: number }): { pairs: Tensor; nfe: number } {
   const wasTraining = typeof model === 'object' && 'training' in model ? (model as unknown as { training: boolean }).training : false;
   (model as Partial<Module>).eval?.();
   try {
@@ -151,7 +164,7 @@ function generatePairs(model: VelocityModel, n: number, draw: (size: number) => 
         keep(
           tidy(() => {
             const x0 = draw(size);
-            const solved = sample(model, { x0, method: 'dopri5', ...tol });
+            const solved = sample(model, { x0: scale === 1 ? x0 : x0.mul(scale), method: 'dopri5', ...tol });
             nfe += solved.nfe;
             return stack([x0, solved.samples], 1);
           }),

@@ -86,11 +86,35 @@ test.serial('reflow is reproducible: the same seed gives the same losses', async
   model.dispose();
 });
 
+test.serial('a teacher trained from N(0, σ_0²·I) is solved from σ_0·z, and the student learns from z ~ N(0, I)', async (t) => {
+  // The zero field's flow is the identity, so the pairs are (z, σ_0·z) in closed form: the
+  // distilled one-step map is x ↦ σ_0·x and its samples from N(0, I) have std σ_0.
+  const sigma0 = 3;
+  let seenStd = NaN;
+  const teacher = (x: fm.Tensor): fm.Tensor => {
+    if (Number.isNaN(seenStd)) seenStd = x.std().item() as number;
+    return fm.zerosLike(x);
+  };
+  fm.manualSeed(3);
+  const student = fm.createMLP({ dim: 2, hidden: [32, 32] });
+  await fm.reflow({ teacher, student, shape: [2], teacherPriorStd: sigma0, pairs: 2000, rounds: 0, distill: true, steps: 400, ema: false, progress: false });
+  t.true(Math.abs(seenStd - sigma0) < 0.15, `the teacher's first input has std ${seenStd}`);
+  student.eval();
+  fm.manualSeed(4);
+  const std = fm.tidy(() => fm.sample(student, { x0: fm.randn([2000, 2]), method: 'euler', steps: 1 }).samples.std().item() as number);
+  t.true(Math.abs(std - sigma0) < 0.3, `one-step samples have std ${std}, expected ${sigma0}`);
+  student.dispose();
+});
+
 test('reflow refuses options that train nothing or do not fit', async (t) => {
   const model = fm.createMLP({ dim: 2, hidden: [8] });
   await t.throwsAsync(fm.reflow({ teacher: model, student: model, shape: [2], steps: 1, rounds: 0 }), { message: /at least one round/ });
   await t.throwsAsync(fm.reflow({ teacher: model, student: model, shape: [2], steps: 1, pairs: 10, batchSize: 20 }), { message: /batchSize/ });
   await t.throwsAsync(fm.reflow({ teacher: model, student: model, shape: [2], steps: 1, pairs: 10, batchSize: 5, source: () => fm.randn([3, 2]) }), { message: /source\(10\)/ });
+  await t.throwsAsync(fm.reflow({ teacher: model, student: model, shape: [2], steps: 1, pairs: 10, batchSize: 5, source: (n) => fm.randn([n, 2]), teacherPriorStd: 2 }), { instanceOf: fm.ArgumentError, message: /either source or teacherPriorStd/ });
+  for (const bad of [0, -1, Number.NaN, Infinity]) {
+    await t.throwsAsync(fm.reflow({ teacher: model, student: model, shape: [2], steps: 1, pairs: 10, batchSize: 5, teacherPriorStd: bad }), { message: /teacherPriorStd/ });
+  }
   model.dispose();
 });
 
@@ -113,7 +137,19 @@ test.serial('flowmatch reflow --run writes a student run that sample and eval re
   const metrics = JSON.parse(evaluated.stdout).metrics;
   t.true(Number.isFinite(metrics.straightness) && metrics.straightness >= 0);
   t.true(Number.isFinite(metrics.curvature));
+  t.is(record.teacherPriorStd, 1);
   const again = await cli('reflow', '--run', teacherDir, '--out', studentDir);
   t.is(again.code, 2);
   t.regex(again.stderr, /already holds a run/);
+});
+
+test.serial('flowmatch reflow of a VE run solves the teacher from its N(0, σ_max²·I) source', async (t) => {
+  const teacherDir = path.join(tmp, 've-teacher');
+  const studentDir = path.join(tmp, 've-student');
+  const trained = await cli('train', '--dataset', 'moons', '--hidden', '16', '--steps', '5', '--batch-size', '32', '--path', 've', '--sigma-max', '20', '--out', teacherDir, '--preview-samples', '0', '--json');
+  t.is(trained.code, 0, trained.stderr);
+  const r = await cli('reflow', '--run', teacherDir, '--out', studentDir, '--pairs', '64', '--steps', '2', '--json');
+  t.is(r.code, 0, r.stderr);
+  // The reversed VE path's σ_t = σ_min·(σ_max/σ_min)^(1−t) is σ_max at t = 0, up to rounding.
+  t.true(Math.abs(JSON.parse(r.stdout).teacherPriorStd - 20) < 1e-9, r.stdout);
 });
