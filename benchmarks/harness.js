@@ -234,4 +234,4 @@ function size(mode, { quick, standard, full = standard }) {
   return mode === 'quick' ? quick : mode === 'full' ? full : standard;
 }
 
-module.exports = { ROOT, flowmatch, PythonWorker, buildCpp, cppBuilt, runCpp, runCppInNode, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };
+module.exports = { ROOT, flowmatch, PythonWorker, buildCpp, cppBuilt, runCpp, runCppInNode, CPP_NODE_MODULE, scratchDir, compare, judge, report, cli, size, median, peakRssMb, formatSeconds };

@@ -6,10 +6,13 @@
 //   node benchmarks/profile.js                       call counts and native share per workload
 //   node --cpu-prof --cpu-prof-dir=D benchmarks/X.js then
 //   node benchmarks/profile.js --summarize D/*.cpuprofile   top self time by function
+//   node benchmarks/profile.js --phases [large|small] [rounds] the CFM step's phases against
+//                                                    the C++ loop, alternated in this process
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
-const { flowmatch, ROOT } = require('./harness.js');
-const { MLP_SMALL, createMlp, createUNet } = require('./models.js');
+const { flowmatch, ROOT, buildCpp, CPP_NODE_MODULE, median } = require('./harness.js');
+const { MLP_SMALL, MLP_LARGE, createMlp, createUNet, saveWeights } = require('./models.js');
 
 function instrument() {
   const addon = require(path.join(ROOT, 'build', 'Release', 'flowmatch.node'));
@@ -97,6 +100,71 @@ function summarize(files) {
   for (const [key, us] of top) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
 
+/**
+ * The CFM step's phases (loss: draw + forward + MSE; zeroGrad + backward; optimizer; the whole
+ * step), flowmatch against the C++ loop (`cfm_step.node --breakdown 1`) loaded into this
+ * process: rounds of `chunk` steps each, alternating, so both sides share the process, its
+ * threads and the minute; each ratio is the median of the rounds' own ratios.
+ */
+function phases(which = 'large', rounds = 25) {
+  buildCpp();
+  const cpp = require(CPP_NODE_MODULE);
+  const fm = flowmatch();
+  fm.manualSeed(0);
+  const large = which !== 'small';
+  const hidden = large ? MLP_LARGE : MLP_SMALL;
+  const batch = large ? 4096 : 256;
+  const chunk = large ? 3 : 100;
+  const model = createMlp(hidden);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmatch-phases-'));
+  const weights = saveWeights(model, dir);
+  const x1 = fm.keep(fm.randn([batch, 2]).mul(2));
+  const ot = fm.otPath({ sigmaMin: 1e-4 });
+  const opt = new fm.Adam(model.parameters(), { lr: 1e-3 });
+  const names = ['loss', 'backward', 'optimizer', 'step'];
+  const fmRounds = names.map(() => []);
+  const cppRounds = names.map(() => []);
+  const now = () => Number(process.hrtime.bigint()) / 1e9;
+  const fmChunk = (steps) => {
+    const times = names.map(() => []);
+    for (let i = 0; i < steps; i++) {
+      const t0 = now();
+      const loss = fm.cfmLoss(model, ot, x1);
+      const t1 = now();
+      opt.zeroGrad();
+      loss.backward();
+      const t2 = now();
+      opt.step();
+      const t3 = now();
+      loss.item();
+      loss.dispose();
+      [t1 - t0, t2 - t1, t3 - t2, now() - t0].forEach((s, k) => times[k].push(s));
+    }
+    return times.map(median);
+  };
+  const args = ['--model', 'mlp', '--hidden', hidden.join(','), '--batch', String(batch), '--steps', String(chunk), '--warmup', '1', '--threads', String(fm.getNumThreads()), '--weights', weights, '--breakdown', '1'];
+  try {
+    fmChunk(2);
+    for (let r = 0; r < rounds; r++) {
+      fmChunk(chunk).forEach((s, k) => fmRounds[k].push(s));
+      const c = JSON.parse(cpp.run(args));
+      [c.phases.draw + c.phases.forward_loss, c.phases.backward, c.phases.optimizer, c.seconds].forEach((s, k) => cppRounds[k].push(s));
+    }
+  } finally {
+    opt.dispose();
+    x1.dispose();
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`CFM step phases, MLP ${hidden.length}×${hidden[0]}, batch ${batch}, ${rounds} rounds of ${chunk} steps, ${fm.getNumThreads()} threads:`);
+  names.forEach((name, k) => {
+    const ratio = median(fmRounds[k].map((f, i) => f / cppRounds[k][i]));
+    console.log(`  ${name}: flowmatch ${(median(fmRounds[k]) * 1e3).toFixed(3)} ms, C++ ${(median(cppRounds[k]) * 1e3).toFixed(3)} ms, ratio ${ratio.toFixed(3)}`);
+  });
+}
+
 const at = process.argv.indexOf('--summarize');
+const phasesAt = process.argv.indexOf('--phases');
 if (at >= 0) summarize(process.argv.slice(at + 1));
+else if (phasesAt >= 0) phases(process.argv[phasesAt + 1], Number(process.argv[phasesAt + 2] ?? 25));
 else counts();
